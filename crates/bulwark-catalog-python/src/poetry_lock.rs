@@ -1,0 +1,24 @@
+//! Placeholder; being written.
+
+use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver};
+
+/// Placeholder cataloger.
+pub(crate) struct PoetryLockCataloger;
+
+impl Cataloger for PoetryLockCataloger {
+    fn id(&self) -> &'static str {
+        "python/poetry-lock"
+    }
+
+    fn wants(&self, _file: &FileRef<'_>) -> bool {
+        false
+    }
+
+    fn catalog(
+        &self,
+        _file: &FileRef<'_>,
+        _resolver: &dyn Resolver,
+    ) -> Result<CatalogOutput, CatalogError> {
+        Ok(CatalogOutput::default())
+    }
+}

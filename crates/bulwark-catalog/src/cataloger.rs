@@ -1,0 +1,123 @@
+//! The plugin interface every format implements.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use bulwark_inventory::{Component, DependencyRequest, Problem, Relationship};
+
+/// A file offered to a cataloger.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRef<'a> {
+    /// Path relative to the target root, `/`-separated.
+    pub path: &'a str,
+    /// Whether the user named this file as the target itself. Catalogers may then accept
+    /// names they would not claim during a walk (`bulwark sbom deps.txt`).
+    pub explicit: bool,
+}
+
+impl<'a> FileRef<'a> {
+    /// The last path segment.
+    pub fn file_name(&self) -> &'a str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+
+    /// The directory part (empty for a file at the root), without a trailing slash.
+    pub fn dir(&self) -> &'a str {
+        self.path.rsplit_once('/').map_or("", |(dir, _)| dir)
+    }
+}
+
+/// What a cataloger found in one file.
+#[derive(Debug, Default)]
+pub struct CatalogOutput {
+    /// Components found.
+    pub components: Vec<bulwark_inventory::Component>,
+    /// Edges whose both ends the cataloger knows.
+    pub relationships: Vec<Relationship>,
+    /// Dependencies to resolve against other files' components after the walk.
+    pub requests: Vec<DependencyRequest>,
+    /// Recoverable trouble inside the file (one bad line of many); the rest was read.
+    pub problems: Vec<Problem>,
+}
+
+impl CatalogOutput {
+    /// An output holding just these components.
+    pub fn from_components(components: Vec<Component>) -> Self {
+        Self {
+            components,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why a cataloger could not read a file at all.
+#[derive(Debug)]
+pub struct CatalogError {
+    /// The 1-based line where it went wrong, if known.
+    pub line: Option<u32>,
+    /// What went wrong.
+    pub source: Box<dyn StdError + Send + Sync>,
+}
+
+impl CatalogError {
+    /// Wraps any error.
+    pub fn new(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            line: None,
+            source: source.into(),
+        }
+    }
+
+    /// The same error at a line.
+    #[must_use]
+    pub fn at_line(mut self, line: u32) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    /// The message with every cause, `: `-joined, for a one-line warning.
+    pub fn render(&self) -> String {
+        let mut message = self.source.to_string();
+        let mut cause = self.source.source();
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = c.source();
+        }
+        message
+    }
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl<E: StdError + Send + Sync + 'static> From<E> for CatalogError {
+    fn from(error: E) -> Self {
+        Self::new(error)
+    }
+}
+
+/// A parser for one file format.
+///
+/// Implementations are small and stateless: `wants` is a cheap look at the path (it runs for
+/// every file of the target), `catalog` does the reading.
+pub trait Cataloger: Send + Sync {
+    /// `<family>/<format>` in kebab-case: `python/uv-lock`, `conda/conda-meta`.
+    fn id(&self) -> &'static str;
+
+    /// Whether this cataloger reads `file`. Must not do I/O.
+    fn wants(&self, file: &FileRef<'_>) -> bool;
+
+    /// Reads `file` (and any sibling it needs) through `resolver`.
+    fn catalog(
+        &self,
+        file: &FileRef<'_>,
+        resolver: &dyn crate::Resolver,
+    ) -> Result<CatalogOutput, CatalogError>;
+}

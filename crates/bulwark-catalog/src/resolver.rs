@@ -1,0 +1,85 @@
+//! Read access to the files of a target.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are not read into memory by catalogers (a lockfile or metadata file
+/// is never this big; a file that is is hostile or misnamed).
+pub const MAX_READ_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Read access to a target's files by target-relative, `/`-separated path.
+///
+/// A directory target reads from disk; image targets (later) read from their layers.
+pub trait Resolver: Send + Sync {
+    /// Reads a whole file. Fails for files over [`MAX_READ_BYTES`].
+    fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+
+    /// Reads a whole file as UTF-8 (a leading byte-order mark is dropped).
+    fn read_to_string(&self, path: &str) -> io::Result<String> {
+        let bytes = self.read(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(match text.strip_prefix('\u{feff}') {
+            Some(stripped) => stripped.to_owned(),
+            None => text,
+        })
+    }
+
+    /// Names of the entries in a directory, sorted.
+    fn read_dir(&self, path: &str) -> io::Result<Vec<String>>;
+
+    /// Whether a regular file exists at `path`.
+    fn is_file(&self, path: &str) -> bool;
+}
+
+/// A [`Resolver`] over a directory on disk.
+#[derive(Debug, Clone)]
+pub struct DirResolver {
+    root: PathBuf,
+}
+
+impl DirResolver {
+    /// Reads below `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The directory read from.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn full(&self, path: &str) -> PathBuf {
+        if path.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(path)
+        }
+    }
+}
+
+impl Resolver for DirResolver {
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        let full = self.full(path);
+        let len = fs_err::metadata(&full)?.len();
+        if len > MAX_READ_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("file is {len} bytes, more than the {MAX_READ_BYTES}-byte limit"),
+            ));
+        }
+        fs_err::read(full)
+    }
+
+    fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
+        let mut names = fs_err::read_dir(self.full(path))?
+            .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<io::Result<Vec<_>>>()?;
+        names.sort();
+        Ok(names)
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        self.full(path).is_file()
+    }
+}
