@@ -141,6 +141,14 @@ impl Inventory {
         requests: Vec<DependencyRequest>,
         mut problems: Vec<Problem>,
     ) -> Self {
+        // Catalogers run in parallel, so sightings arrive in any order; merging them in
+        // location order makes "which sighting's metadata wins a tie" deterministic.
+        let mut components = components;
+        components.sort_by(|a, b| {
+            a.locations
+                .cmp(&b.locations)
+                .then_with(|| a.found_by.cmp(&b.found_by))
+        });
         let mut by_id: BTreeMap<ComponentId, Component> = BTreeMap::new();
         for component in components {
             match by_id.entry(ComponentId::of(&component)) {
@@ -163,7 +171,8 @@ impl Inventory {
             })
             .collect();
         edges.extend(resolve_requests(&by_id, requests, &rename));
-        edges.retain(|r| r.from != r.to && by_id.contains_key(&r.from) && by_id.contains_key(&r.to));
+        edges
+            .retain(|r| r.from != r.to && by_id.contains_key(&r.from) && by_id.contains_key(&r.to));
 
         let mut components: Vec<Component> = by_id.into_values().collect();
         components.sort_by_cached_key(|c| {
@@ -337,7 +346,11 @@ mod tests {
     fn conda_owned_distribution_folds_into_its_owner() {
         let metadata = "env/lib/python3.11/site-packages/numpy-1.26.0.dist-info/METADATA";
         let pip = installed("numpy", "1.26.0", metadata);
-        let scipy = installed("scipy", "1.11.0", "env/lib/python3.11/site-packages/scipy-1.11.0.dist-info/METADATA");
+        let scipy = installed(
+            "scipy",
+            "1.11.0",
+            "env/lib/python3.11/site-packages/scipy-1.11.0.dist-info/METADATA",
+        );
         let mut conda = Component::package(
             Ecosystem::Conda,
             "numpy",
