@@ -12,7 +12,7 @@ mod direct_url;
 mod record;
 
 use std::borrow::Cow;
-use std::io::{self, Cursor, Read as _};
+use std::io::{self, Read as _};
 
 use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver};
 use bulwark_inventory::{
@@ -294,8 +294,10 @@ fn catalog_archive(
     layout: Layout,
     resolver: &dyn Resolver,
 ) -> Result<CatalogOutput, CatalogError> {
-    let bytes = resolver.read(file.path)?;
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(DistInfoError::Archive)?;
+    // Opened, not read: only the zip index and one metadata entry are read, so a
+    // gigabyte-sized wheel costs a few kilobytes.
+    let mut archive =
+        zip::ZipArchive::new(resolver.open(file.path)?).map_err(DistInfoError::Archive)?;
     let mut output = CatalogOutput::default();
     let (entry, expected) = match layout {
         Layout::Wheel => (
@@ -1200,7 +1202,7 @@ mod tests {
     /// A wheel built in memory: `METADATA` inside a `.dist-info` directory, next to the
     /// wheel's own `RECORD`.
     fn wheel(entries: &[(&str, &str)]) -> Vec<u8> {
-        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         for (name, content) in entries {

@@ -17,6 +17,5 @@ pub mod walk;
 
 pub use cataloger::{CatalogError, CatalogOutput, Cataloger, FileRef};
 pub use path::join_relative;
-pub use resolver::{DirResolver, MAX_READ_BYTES, Resolver};
+pub use resolver::{DirResolver, MAX_READ_BYTES, ReadSeek, Resolver};
 pub use walk::{Progress, TargetError, catalog_target};
-

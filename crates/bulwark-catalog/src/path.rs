@@ -7,7 +7,10 @@ pub fn join_relative(base: &str, relative: &str) -> Option<String> {
     if relative.starts_with('/') || relative.contains('\\') && relative.starts_with("\\\\") {
         return None;
     }
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = base
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for segment in relative.split('/') {
         match segment {
             "" | "." => {}

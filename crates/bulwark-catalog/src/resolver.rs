@@ -1,7 +1,12 @@
 //! Read access to the files of a target.
 
-use std::io;
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
+
+/// A file opened for random access (a zip archive's central directory is at its end).
+pub trait ReadSeek: Read + Seek + Send {}
+
+impl<T: Read + Seek + Send> ReadSeek for T {}
 
 /// Files larger than this are not read into memory by catalogers (a lockfile or metadata file
 /// is never this big; a file that is is hostile or misnamed).
@@ -17,12 +22,20 @@ pub trait Resolver: Send + Sync {
     /// Reads a whole file as UTF-8 (a leading byte-order mark is dropped).
     fn read_to_string(&self, path: &str) -> io::Result<String> {
         let bytes = self.read(path)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let text =
+            String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         Ok(match text.strip_prefix('\u{feff}') {
             Some(stripped) => stripped.to_owned(),
             None => text,
         })
+    }
+
+    /// Opens a file for random access, whatever its size: archives (wheels of PyTorch are
+    /// close to a gigabyte) are read through their index, never whole.
+    ///
+    /// The default reads the whole file; resolvers over real storage override it.
+    fn open(&self, path: &str) -> io::Result<Box<dyn ReadSeek>> {
+        Ok(Box::new(io::Cursor::new(self.read(path)?)))
     }
 
     /// Names of the entries in a directory, sorted.
@@ -69,6 +82,11 @@ impl Resolver for DirResolver {
             ));
         }
         fs_err::read(full)
+    }
+
+    fn open(&self, path: &str) -> io::Result<Box<dyn ReadSeek>> {
+        let file = fs_err::File::open(self.full(path))?;
+        Ok(Box::new(io::BufReader::new(file)))
     }
 
     fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {

@@ -137,8 +137,8 @@ fn offer(
             continue;
         }
         claimed = true;
-        let _span = tracing::debug_span!("catalog", cataloger = cataloger.id(), path = file.path)
-            .entered();
+        let _span =
+            tracing::debug_span!("catalog", cataloger = cataloger.id(), path = file.path).entered();
         match cataloger.catalog(file, resolver) {
             Ok(output) => {
                 progress
@@ -183,12 +183,22 @@ fn walk_directory(
             let mut sink = sink;
             let resolver = &resolver;
             Box::new(move |entry| {
-                visit(entry, root, catalogers, resolver, progress, &mut sink.collected);
+                visit(
+                    entry,
+                    root,
+                    catalogers,
+                    resolver,
+                    progress,
+                    &mut sink.collected,
+                );
                 WalkState::Continue
             })
         });
     let mut all = Collected::default();
-    for part in results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+    for part in results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
         all.components.extend(part.components);
         all.relationships.extend(part.relationships);
         all.requests.extend(part.requests);
@@ -349,7 +359,8 @@ mod tests {
         let file = dir.path().join("notes.md");
         fs_err::write(&file, "hello").unwrap();
         let catalogers: Vec<Box<dyn Cataloger>> = vec![Box::new(PinCataloger)];
-        let error = catalog_target(&file, "notes.md", &catalogers, &Progress::default()).unwrap_err();
+        let error =
+            catalog_target(&file, "notes.md", &catalogers, &Progress::default()).unwrap_err();
         assert!(matches!(error, TargetError::UnknownFile { .. }));
     }
 }
