@@ -1,0 +1,86 @@
+//! The command-line surface (see `docs/cli.md`). Only argument definitions live here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// bulwark: what is in your AI/ML stack, and what is wrong with it.
+#[derive(Debug, Parser)]
+#[command(name = "bulwark", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Print only errors: no progress, no warnings.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Print more about what is happening (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Inventory a directory, lockfile, manifest or installed environment into an SBOM.
+    Sbom(SbomArgs),
+    /// Match an inventory or SBOM against vulnerability data (not yet implemented).
+    Scan(PassThroughArgs),
+    /// Import and inspect the vulnerability database.
+    Db(DbArgs),
+    /// Compare two versions with an ecosystem's ordering rules (not yet implemented).
+    CompareVersions(PassThroughArgs),
+    /// Run the tracking server (not yet implemented).
+    Serve(PassThroughArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SbomArgs {
+    /// A directory, or a single lockfile, manifest or package-metadata file.
+    pub(crate) target: PathBuf,
+    /// Output format: cyclonedx-json, cyclonedx-xml, spdx-json or json.
+    #[arg(short = 'o', long = "format", default_value = "cyclonedx-json")]
+    pub(crate) format: String,
+    /// Write the SBOM to this file (atomically) instead of standard output.
+    #[arg(long)]
+    pub(crate) output: Option<PathBuf>,
+}
+
+/// Arguments of commands that are not implemented yet, accepted so that `--help` works and
+/// scripts get a clear message.
+#[derive(Debug, Args)]
+pub(crate) struct PassThroughArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub(crate) args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbArgs {
+    /// The database directory [default: `$BULWARK_DB_DIR`, else the platform data directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Import OSV data: osv.dev `<Ecosystem>/all.zip` archives or directories of OSV JSON.
+    Import {
+        /// Zips, directories or single OSV JSON files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Download the OSV archives and swap them in atomically (not yet implemented).
+    Update(PassThroughArgs),
+    /// Show ecosystems, record counts, the newest modification and the database's age.
+    Status {
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,74 @@
+//! One module per subcommand: settings in, library calls, an exit status out.
+
+pub(crate) mod db;
+pub(crate) mod sbom;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bulwark_catalog::{Cataloger, Progress};
+use bulwark_inventory::Inventory;
+
+use crate::printer::Printer;
+use crate::progress::Spinner;
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitStatus {
+    /// Done; nothing reached the failure threshold.
+    Success,
+    /// Done, and a finding reached `--fail-on`.
+    #[allow(dead_code, reason = "used by `scan --fail-on` (issue 3)")]
+    Failure,
+    /// Could not do the job.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => Self::from(0),
+            ExitStatus::Failure => Self::from(1),
+            ExitStatus::Error => Self::from(2),
+        }
+    }
+}
+
+/// Every cataloger bulwark ships, in a fixed order.
+pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
+    let mut catalogers = bulwark_catalog_python::catalogers();
+    catalogers.extend(bulwark_catalog_conda::catalogers());
+    catalogers
+}
+
+/// Walks `target` with every cataloger, showing progress on a terminal and printing each
+/// problem as a warning.
+pub(crate) fn inventory(target: &Path, printer: Printer) -> anyhow::Result<Inventory> {
+    let catalogers = all_catalogers();
+    let progress = Progress::default();
+    let display = target.display().to_string();
+    let done = AtomicBool::new(false);
+    let inventory = std::thread::scope(|scope| {
+        if printer.wants_progress() {
+            let (progress, done) = (&progress, &done);
+            scope.spawn(move || {
+                let spinner = Spinner::start("scanning");
+                while !done.load(Ordering::Relaxed) {
+                    spinner.update(progress);
+                    std::thread::sleep(Duration::from_millis(80));
+                }
+            });
+        }
+        let result = bulwark_catalog::catalog_target(target, &display, &catalogers, &progress);
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+    .with_context(|| format!("cannot scan `{display}`"))?;
+    for problem in &inventory.problems {
+        printer.warning(&problem.to_string());
+    }
+    Ok(inventory)
+}
