@@ -10,6 +10,8 @@ mod pdm_lock;
 mod uv_lock;
 mod pylock;
 mod dist_info;
+mod lockfile;
+mod requirement;
 
 use bulwark_catalog::Cataloger;
 
