@@ -2,16 +2,16 @@
 //! `Pipfile.lock`, `pdm.lock`, `uv.lock`, `pylock.toml`) and installed distributions
 //! (`*.dist-info`, `*.egg-info`).
 
-mod requirements;
-mod pyproject;
-mod poetry_lock;
-mod pipfile_lock;
-mod pdm_lock;
-mod uv_lock;
-mod pylock;
 mod dist_info;
 mod lockfile;
+mod pdm_lock;
+mod pipfile_lock;
+mod poetry_lock;
+mod pylock;
+mod pyproject;
 mod requirement;
+mod requirements;
+mod uv_lock;
 
 use bulwark_catalog::Cataloger;
 

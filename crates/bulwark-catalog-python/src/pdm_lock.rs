@@ -47,6 +47,9 @@ impl Cataloger for PdmLockCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         file.file_name() == "pdm.lock"
     }
 

@@ -26,6 +26,9 @@ impl Cataloger for PipfileLockCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         file.file_name() == "Pipfile.lock"
     }
 

@@ -32,6 +32,9 @@ impl Cataloger for PoetryLockCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         file.file_name() == "poetry.lock"
     }
 

@@ -31,6 +31,9 @@ impl Cataloger for PylockCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         let name = file.file_name();
         name == "pylock.toml"
             || name

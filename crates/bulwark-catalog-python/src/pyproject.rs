@@ -38,6 +38,9 @@ impl Cataloger for PyprojectCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         file.file_name() == "pyproject.toml"
     }
 

@@ -44,6 +44,9 @@ impl Cataloger for RequirementsCataloger {
     /// and any `.txt` the user names. `*.in` files (pip-tools inputs) are not claimed: the
     /// compiled `.txt` beside them is the exact one.
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         let name = file.file_name();
         if !name.ends_with(".txt") {
             return false;

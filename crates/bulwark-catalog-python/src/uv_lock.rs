@@ -30,6 +30,9 @@ impl Cataloger for UvLockCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        if file.is_in_site_packages() && !file.explicit {
+            return false;
+        }
         file.file_name() == "uv.lock"
     }
 

@@ -21,6 +21,16 @@ impl<'a> FileRef<'a> {
         self.path.rsplit('/').next().unwrap_or(self.path)
     }
 
+    /// Whether the file lies in an installed Python package tree (`site-packages/`,
+    /// `dist-packages/`). Manifests and lockfiles found there are part of an installed
+    /// package's own sources or tests (gradio ships whole test projects), not dependencies of
+    /// what is being scanned; reporting them is the false positive peers are known for.
+    pub fn is_in_site_packages(&self) -> bool {
+        self.dir()
+            .split('/')
+            .any(|segment| segment == "site-packages" || segment == "dist-packages")
+    }
+
     /// The directory part (empty for a file at the root), without a trailing slash.
     pub fn dir(&self) -> &'a str {
         self.path.rsplit_once('/').map_or("", |(dir, _)| dir)

@@ -153,3 +153,30 @@ fn later_commands_say_not_yet_implemented() {
             .stderr(predicate::str::contains("not yet implemented"));
     }
 }
+
+/// gradio ships test projects inside its installed package; their `pyproject.toml` names
+/// packages that are not installed. Only the installed distribution may be reported.
+#[test]
+fn manifests_inside_site_packages_are_not_dependencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("venv/lib/python3.11/site-packages");
+    let dist_info = site.join("gradio-4.8.0.dist-info");
+    fs_err::create_dir_all(&dist_info).unwrap();
+    fs_err::write(
+        dist_info.join("METADATA"),
+        "Metadata-Version: 2.1\nName: gradio\nVersion: 4.8.0\n",
+    )
+    .unwrap();
+    let vendored = site.join("gradio/_frontend_code/preview/test/test");
+    fs_err::create_dir_all(&vendored).unwrap();
+    fs_err::write(
+        vendored.join("pyproject.toml"),
+        "[project]\nname = \"gradio-test\"\nversion = \"0.0.1\"\ndependencies = [\"twine\"]\n",
+    )
+    .unwrap();
+    let document = sbom_json(dir.path());
+    assert_eq!(
+        listing(&document),
+        "PyPI gradio@4.8.0 pkg:pypi/gradio@4.8.0"
+    );
+}
