@@ -169,6 +169,10 @@ impl Cataloger for DistInfoCataloger {
         ID
     }
 
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         Layout::of(file).is_some()
     }

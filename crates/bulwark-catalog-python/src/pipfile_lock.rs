@@ -25,6 +25,10 @@ impl Cataloger for PipfileLockCataloger {
         ID
     }
 
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         if file.is_in_site_packages() && !file.explicit {
             return false;

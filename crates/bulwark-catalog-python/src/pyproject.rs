@@ -37,6 +37,10 @@ impl Cataloger for PyprojectCataloger {
         ID
     }
 
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         if file.is_in_site_packages() && !file.explicit {
             return false;

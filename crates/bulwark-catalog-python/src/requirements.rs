@@ -43,6 +43,10 @@ impl Cataloger for RequirementsCataloger {
     /// `requirements*.txt`, `*requirements.txt`, `requirements/*.txt`, `constraints*.txt`,
     /// and any `.txt` the user names. `*.in` files (pip-tools inputs) are not claimed: the
     /// compiled `.txt` beside them is the exact one.
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         if file.is_in_site_packages() && !file.explicit {
             return false;

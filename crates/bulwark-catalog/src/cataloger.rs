@@ -37,6 +37,27 @@ impl<'a> FileRef<'a> {
     }
 }
 
+/// Whether `dir` lies inside an installed Python package's own files: below
+/// `site-packages/<package>/` (or `dist-packages/`), as opposed to the `*.dist-info`,
+/// `*.egg-info` and `*.egg` metadata directories beside the packages. Python metadata is never
+/// found there, and a PyTorch install alone puts twelve thousand files there.
+pub fn is_installed_package_content(dir: &str) -> bool {
+    let mut segments = dir.split('/');
+    while let Some(segment) = segments.next() {
+        if segment == "site-packages" || segment == "dist-packages" {
+            return match segments.next() {
+                Some(entry) => {
+                    !(entry.ends_with(".dist-info")
+                        || entry.ends_with(".egg-info")
+                        || entry.ends_with(".egg"))
+                }
+                None => false,
+            };
+        }
+    }
+    false
+}
+
 /// What a cataloger found in one file.
 #[derive(Debug, Default)]
 pub struct CatalogOutput {
@@ -124,10 +145,45 @@ pub trait Cataloger: Send + Sync {
     /// Whether this cataloger reads `file`. Must not do I/O.
     fn wants(&self, file: &FileRef<'_>) -> bool;
 
+    /// Whether files below the directory `dir` (target-relative) could interest this
+    /// cataloger. The walk skips a directory only when no cataloger wants to descend into it,
+    /// so saying `false` is an optimization, never a filter on what others see. Must not do
+    /// I/O.
+    fn descend(&self, dir: &str) -> bool {
+        let _ = dir;
+        true
+    }
+
     /// Reads `file` (and any sibling it needs) through `resolver`.
     fn catalog(
         &self,
         file: &FileRef<'_>,
         resolver: &dyn crate::Resolver,
     ) -> Result<CatalogOutput, CatalogError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installed_package_content() {
+        for (dir, inside) in [
+            ("venv/lib/python3.11/site-packages", false),
+            (
+                "venv/lib/python3.11/site-packages/torch-2.1.2.dist-info",
+                false,
+            ),
+            ("usr/lib/python3/dist-packages/six.egg-info", false),
+            ("site-packages/foo-1.0-py3.11.egg/EGG-INFO", false),
+            ("venv/lib/python3.11/site-packages/torch", true),
+            (
+                "venv/lib/python3.11/site-packages/gradio/_frontend_code/test",
+                true,
+            ),
+            ("project/src", false),
+        ] {
+            assert_eq!(is_installed_package_content(dir), inside, "{dir}");
+        }
+    }
 }

@@ -15,7 +15,9 @@ mod path;
 mod resolver;
 pub mod walk;
 
-pub use cataloger::{CatalogError, CatalogOutput, Cataloger, FileRef};
+pub use cataloger::{
+    CatalogError, CatalogOutput, Cataloger, FileRef, is_installed_package_content,
+};
 pub use path::join_relative;
 pub use resolver::{DirResolver, MAX_READ_BYTES, ReadSeek, Resolver};
 pub use walk::{Progress, TargetError, catalog_target};

@@ -2,8 +2,9 @@
 //!
 //! Symbolic links are not followed: a virtualenv's `lib64 -> lib` would otherwise report every
 //! package twice, and a link cycle cannot stall a scan that never follows links. Nothing is
-//! skipped by ignore files or hidden names (`.venv` is exactly where packages live); only
-//! `.git` directories are pruned.
+//! skipped by ignore files or hidden names (`.venv` is exactly where packages live); `.git`
+//! directories are pruned, and so is any directory no cataloger wants to
+//! [descend](crate::Cataloger::descend) into.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -173,7 +174,17 @@ fn walk_directory(
         .hidden(false)
         .follow_links(false)
         .threads(threads)
-        .filter_entry(|entry| entry.file_name() != ".git")
+        .filter_entry(|entry| {
+            if entry.file_name() == ".git" {
+                return false;
+            }
+            if !entry.file_type().is_some_and(|t| t.is_dir()) {
+                return true;
+            }
+            // Skip a directory only when no cataloger could want anything below it.
+            relative_path(root, entry.path())
+                .is_none_or(|dir| catalogers.iter().any(|c| c.descend(&dir)))
+        })
         .build_parallel()
         .run(|| {
             let sink = PerThread {
