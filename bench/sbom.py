@@ -141,7 +141,7 @@ def main():
             continue
         out = scratch / f"{case}.{tool}.cdx.json"
         out.unlink(missing_ok=True)
-        wall, peak, cpu = timeit(cmd.format(out=out), a.runs)
+        wall, peak, cpu = timeit(cmd.replace("{out}", str(out)), a.runs)
         acc = accuracy(out, truth, f"{case}/{tool}")
         results[(case, tool)] = dict(wall=wall, peak=peak, cpu=cpu, acc=acc, role=role)
         print(f"{case:22s} {tool:20s} wall {wall} s  peak {peak} MiB", file=sys.stderr)

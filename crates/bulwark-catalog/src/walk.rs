@@ -174,17 +174,7 @@ fn walk_directory(
         .hidden(false)
         .follow_links(false)
         .threads(threads)
-        .filter_entry(|entry| {
-            if entry.file_name() == ".git" {
-                return false;
-            }
-            if !entry.file_type().is_some_and(|t| t.is_dir()) {
-                return true;
-            }
-            // Skip a directory only when no cataloger could want anything below it.
-            relative_path(root, entry.path())
-                .is_none_or(|dir| catalogers.iter().any(|c| c.descend(&dir)))
-        })
+        .filter_entry(|entry| entry.file_name() != ".git")
         .build_parallel()
         .run(|| {
             let sink = PerThread {
@@ -242,25 +232,37 @@ fn visit(
     resolver: &DirResolver,
     progress: &Progress,
     into: &mut Collected,
-) {
+) -> WalkState {
     let entry = match entry {
         Ok(entry) => entry,
         Err(error) => {
             into.problems.push(walk_problem(root, &error));
-            return;
+            return WalkState::Continue;
         }
     };
-    if !entry.file_type().is_some_and(|t| t.is_file()) {
-        return;
-    }
+    let Some(file_type) = entry.file_type() else {
+        return WalkState::Continue;
+    };
     let Some(relative) = relative_path(root, entry.path()) else {
-        return;
+        return WalkState::Continue;
     };
-    let file = FileRef {
-        path: &relative,
-        explicit: false,
-    };
-    offer(&file, catalogers, resolver, progress, into);
+    if file_type.is_dir() {
+        // Skip a directory only when no cataloger could want anything below it.
+        let wanted = relative.is_empty() || catalogers.iter().any(|c| c.descend(&relative));
+        return if wanted {
+            WalkState::Continue
+        } else {
+            WalkState::Skip
+        };
+    }
+    if file_type.is_file() {
+        let file = FileRef {
+            path: &relative,
+            explicit: false,
+        };
+        offer(&file, catalogers, resolver, progress, into);
+    }
+    WalkState::Continue
 }
 
 fn relative_path(root: &Path, path: &Path) -> Option<String> {
@@ -316,6 +318,9 @@ mod tests {
         fn wants(&self, file: &FileRef<'_>) -> bool {
             file.path.ends_with(".pin")
         }
+        fn descend(&self, dir: &str) -> bool {
+            !dir.ends_with("/vendored")
+        }
         fn catalog(
             &self,
             file: &FileRef<'_>,
@@ -343,6 +348,9 @@ mod tests {
         fs_err::write(dir.path().join("a/good.pin"), "numpy==1.26.0").unwrap();
         fs_err::write(dir.path().join("a/.hidden/also.pin"), "torch==2.2.0+cu121").unwrap();
         fs_err::write(dir.path().join("bad.pin"), "garbage").unwrap();
+        // Below a directory no cataloger descends into: never offered.
+        fs_err::create_dir_all(dir.path().join("a/vendored")).unwrap();
+        fs_err::write(dir.path().join("a/vendored/skipped.pin"), "six==1.16.0").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
 
