@@ -177,11 +177,10 @@ fn walk_directory(
         .filter_entry(|entry| entry.file_name() != ".git")
         .build_parallel()
         .run(|| {
-            let sink = PerThread {
+            let mut sink = PerThread {
                 collected: Collected::default(),
                 results: &results,
             };
-            let mut sink = sink;
             let resolver = &resolver;
             Box::new(move |entry| {
                 visit(
@@ -191,8 +190,7 @@ fn walk_directory(
                     resolver,
                     progress,
                     &mut sink.collected,
-                );
-                WalkState::Continue
+                )
             })
         });
     let mut all = Collected::default();
