@@ -292,6 +292,11 @@ pub struct CondaPackage {
     /// The environment prefix it is installed in, relative to the target (installed only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// The match spec as requested (`numpy=1.26`, `conda-forge::pytorch>=2.1`): the
+    /// `environment.yml` entry, or `requested_spec` of an installed package. Kept because an
+    /// unpinned spec has no version to show.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
 }
 
 /// Ecosystem-specific facts about a component; one variant per kind of source.
