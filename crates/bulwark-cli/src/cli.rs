@@ -28,12 +28,12 @@ pub(crate) struct GlobalArgs {
 pub(crate) enum Command {
     /// Inventory a directory, lockfile, manifest or installed environment into an SBOM.
     Sbom(SbomArgs),
-    /// Match an inventory or SBOM against vulnerability data (not yet implemented).
-    Scan(PassThroughArgs),
+    /// Match a target (or any tool's SBOM) against the vulnerability database.
+    Scan(ScanArgs),
     /// Import and inspect the vulnerability database.
     Db(DbArgs),
-    /// Compare two versions with an ecosystem's ordering rules (not yet implemented).
-    CompareVersions(PassThroughArgs),
+    /// Compare versions with an ecosystem's exact ordering rules.
+    CompareVersions(CompareVersionsArgs),
     /// Run the tracking server (not yet implemented).
     Serve(PassThroughArgs),
 }
@@ -83,4 +83,33 @@ pub(crate) enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// A directory, a lockfile or manifest, or an SBOM file (CycloneDX JSON/XML, SPDX JSON).
+    pub(crate) target: PathBuf,
+    /// The database directory [default: `$BULWARK_DB_DIR`, else the platform data directory].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) db: Option<PathBuf>,
+    /// Output format: table or json.
+    #[arg(short = 'o', long = "format", default_value = "table")]
+    pub(crate) format: String,
+    /// Exit 1 when a finding is at least this severe: low, medium, high or critical.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) fail_on: Option<String>,
+    /// Leave out findings with this id or alias (repeatable).
+    #[arg(long = "ignore", value_name = "ID")]
+    pub(crate) ignore: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareVersionsArgs {
+    /// OSV ecosystem name: PyPI, npm, crates.io, Go, Maven, Debian, Ubuntu, Alpine, Red Hat, ...
+    pub(crate) ecosystem: String,
+    /// The first version; without A and B, `A B` pairs are read from standard input.
+    #[arg(requires = "b")]
+    pub(crate) a: Option<String>,
+    /// The second version.
+    pub(crate) b: Option<String>,
 }

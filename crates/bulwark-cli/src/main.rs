@@ -27,9 +27,9 @@ fn main() -> ExitCode {
     let printer = Printer::new(verbosity);
     let result = match &cli.command {
         Command::Sbom(args) => commands::sbom::run(args, printer),
-        Command::Scan(_) => not_yet("scan", 3),
+        Command::Scan(args) => commands::scan::run(args, printer),
         Command::Db(args) => commands::db::run(args, printer),
-        Command::CompareVersions(_) => not_yet("compare-versions", 3),
+        Command::CompareVersions(args) => commands::compare_versions::run(args, printer),
         Command::Serve(_) => not_yet("serve", 6),
     };
     match result {

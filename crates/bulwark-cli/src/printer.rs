@@ -29,6 +29,11 @@ impl Printer {
         self.verbosity != Verbosity::Quiet && io::stderr().is_terminal()
     }
 
+    /// Whether stdout is a terminal (colour only then).
+    pub(crate) fn stdout_is_terminal(self) -> bool {
+        io::stdout().is_terminal()
+    }
+
     /// A warning line (`warning: ...`) unless quiet.
     #[expect(
         clippy::print_stderr,

@@ -3,6 +3,8 @@
 //! Formats: CycloneDX 1.6 (JSON and XML, built from one in-memory BOM so both carry the same
 //! content and the same serial number), SPDX 2.3 JSON, and bulwark's own versioned JSON.
 //!
+//! [`decode`] reads SBOMs back, bulwark's and other tools' (see the `decode` module docs).
+//!
 //! Every encoder is deterministic: the inventory is already sorted, identifiers that the specs
 //! want unique (CycloneDX `serialNumber`, SPDX `documentNamespace`) are UUID v5 digests of the
 //! document's content without its timestamp, and no hash-map order reaches the output. Two
@@ -29,8 +31,11 @@ mod common;
 mod cyclonedx;
 mod cyclonedx_json;
 mod cyclonedx_xml;
+mod decode;
 mod json;
 mod spdx_json;
+
+pub use decode::{DecodeError, decode, looks_like_sbom};
 
 #[cfg(test)]
 mod tests;

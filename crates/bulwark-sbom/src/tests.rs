@@ -18,7 +18,7 @@ use time::macros::datetime;
 
 use crate::{EncodeOptions, Format, encode};
 
-fn options() -> EncodeOptions {
+pub(crate) fn options() -> EncodeOptions {
     // Half a second and a non-UTC offset: the output must show 2024-05-01T10:00:00Z.
     EncodeOptions::new("0.1.0", datetime!(2024-05-01 12:00:00.5 +02:00))
 }
@@ -32,7 +32,7 @@ fn pypi(name: &str, version: Option<&str>, location: Location, found_by: &str) -
 }
 
 /// The inventory every test encodes.
-fn inventory() -> Inventory {
+pub(crate) fn inventory() -> Inventory {
     let site = "venv/lib/python3.11/site-packages";
 
     let mut torch = pypi(
@@ -155,6 +155,7 @@ fn inventory() -> Inventory {
         build: Some("py311h64a7726_0".into()),
         build_number: Some(0),
         prefix: Some("envs/ml".into()),
+        spec: None,
     });
 
     let mut libc = Component::package(

@@ -68,13 +68,7 @@ fn import(dir: &Path, paths: &[PathBuf], printer: Printer) -> anyhow::Result<Exi
 }
 
 fn status(dir: &Path, json: bool, printer: Printer) -> anyhow::Result<ExitStatus> {
-    let database = Database::open(dir).map_err(|error| match error {
-        bulwark_vulndb::Error::Missing { .. } => anyhow::anyhow!(
-            "no vulnerability database in `{}`; run `bulwark db import PATH...` first",
-            dir.display()
-        ),
-        other => anyhow::Error::new(other).context(format!("cannot open `{}`", dir.display())),
-    })?;
+    let database = open(dir)?;
     let status = database.status();
     if json {
         let mut text = serde_json::to_string_pretty(&status).context("cannot encode the status")?;
@@ -127,6 +121,17 @@ fn status(dir: &Path, json: bool, printer: Printer) -> anyhow::Result<ExitStatus
         .document(text.as_bytes())
         .context("cannot write to stdout")?;
     Ok(ExitStatus::Success)
+}
+
+/// Opens the database, turning "there is none" into advice.
+pub(crate) fn open(dir: &Path) -> anyhow::Result<Database> {
+    Database::open(dir).map_err(|error| match error {
+        bulwark_vulndb::Error::Missing { .. } => anyhow::anyhow!(
+            "no vulnerability database in `{}`; run `bulwark db import PATH...` first",
+            dir.display()
+        ),
+        other => anyhow::Error::new(other).context(format!("cannot open `{}`", dir.display())),
+    })
 }
 
 fn format_time(time: time::OffsetDateTime) -> String {

@@ -1,7 +1,9 @@
 //! One module per subcommand: settings in, library calls, an exit status out.
 
+pub(crate) mod compare_versions;
 pub(crate) mod db;
 pub(crate) mod sbom;
+pub(crate) mod scan;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -21,7 +23,6 @@ pub(crate) enum ExitStatus {
     /// Done; nothing reached the failure threshold.
     Success,
     /// Done, and a finding reached `--fail-on`.
-    #[allow(dead_code, reason = "used by `scan --fail-on` (issue 3)")]
     Failure,
     /// Could not do the job.
     Error,

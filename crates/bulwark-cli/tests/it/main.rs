@@ -1,7 +1,9 @@
 //! End-to-end tests of the `bulwark` binary; one test binary keeps link time low.
 
+mod compare_versions;
 mod db;
 mod sbom;
+mod scan;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,241 @@
+//! `bulwark scan`: inventory a target (or read an SBOM) and match it against the database.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use bulwark_inventory::{Component, Ecosystem, Inventory, Location};
+use bulwark_match::{Finding, MatchOptions, MatchReport, NotChecked, Severity};
+use serde::Serialize;
+
+use crate::cli::ScanArgs;
+use crate::printer::Printer;
+
+use super::ExitStatus;
+
+/// How many bytes of a file target are read to tell an SBOM from a lockfile.
+const SNIFF_BYTES: u64 = 4096;
+
+pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatus> {
+    let format = OutputFormat::parse(&args.format)?;
+    let fail_on = args.fail_on.as_deref().map(parse_threshold).transpose()?;
+    let dir = super::db::database_dir(args.db.as_deref())?;
+    let database = super::db::open(&dir)?;
+    let inventory = read_target(&args.target, printer)?;
+    let mut options = MatchOptions::default();
+    options.ignore = args.ignore.iter().cloned().collect();
+    let report = bulwark_match::match_inventory(&inventory, &database, &options)
+        .context("cannot match against the vulnerability database")?;
+
+    let document = match format {
+        OutputFormat::Json => json_document(&inventory, &report)?,
+        OutputFormat::Table => table(&report, printer.stdout_is_terminal()),
+    };
+    printer
+        .document(document.as_bytes())
+        .context("cannot write to stdout")?;
+    if !report.not_checked.is_empty() {
+        printer.warning(&format!(
+            "{} components could not be checked (run with `-o json` for the list and reasons)",
+            report.not_checked.len()
+        ));
+    }
+    let failed =
+        fail_on.is_some_and(|threshold| report.findings.iter().any(|f| f.severity >= threshold));
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum OutputFormat {
+    Table,
+    Json,
+}
+
+impl OutputFormat {
+    fn parse(value: &str) -> anyhow::Result<Self> {
+        match value {
+            "table" => Ok(Self::Table),
+            "json" => Ok(Self::Json),
+            "sarif" | "cyclonedx-json" => anyhow::bail!(
+                "invalid `--format`: `{value}` is not yet implemented (tracked in issue 3); use `table` or `json`"
+            ),
+            other => anyhow::bail!("invalid `--format`: `{other}` (expected `table` or `json`)"),
+        }
+    }
+}
+
+fn parse_threshold(value: &str) -> anyhow::Result<Severity> {
+    match value.to_ascii_lowercase().as_str() {
+        "low" => Ok(Severity::Low),
+        "medium" => Ok(Severity::Medium),
+        "high" => Ok(Severity::High),
+        "critical" => Ok(Severity::Critical),
+        other => {
+            anyhow::bail!("invalid `--fail-on`: `{other}` (expected low, medium, high or critical)")
+        }
+    }
+}
+
+/// An SBOM file is decoded; anything else is inventoried like `bulwark sbom` does.
+fn read_target(target: &Path, printer: Printer) -> anyhow::Result<Inventory> {
+    if target.is_file() {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut head = Vec::new();
+        fs_err::File::open(target)?
+            .take(SNIFF_BYTES)
+            .read_to_end(&mut head)
+            .with_context(|| format!("cannot read `{}`", target.display()))?;
+        if bulwark_sbom::looks_like_sbom(&name, &head) {
+            let bytes = fs_err::read(target)?;
+            let inventory = bulwark_sbom::decode(&bytes, &name)
+                .with_context(|| format!("cannot read the SBOM `{}`", target.display()))?;
+            for problem in &inventory.problems {
+                printer.warning(&problem.to_string());
+            }
+            return Ok(inventory);
+        }
+    }
+    super::inventory(target, printer)
+}
+
+/// The `-o json` document: the contract in `docs/cli.md`.
+#[derive(Serialize)]
+struct ScanDocument<'a> {
+    components: Vec<ComponentSummary<'a>>,
+    findings: &'a [Finding],
+    not_checked: &'a [NotChecked],
+}
+
+#[derive(Serialize)]
+struct ComponentSummary<'a> {
+    name: &'a str,
+    version: Option<&'a str>,
+    ecosystem: Option<Ecosystem>,
+    purl: Option<&'a str>,
+    locations: Vec<&'a Location>,
+}
+
+impl<'a> From<&'a Component> for ComponentSummary<'a> {
+    fn from(component: &'a Component) -> Self {
+        Self {
+            name: &component.name,
+            version: component.version.as_deref(),
+            ecosystem: component.ecosystem,
+            purl: component.purl.as_ref().map(bulwark_inventory::Purl::as_str),
+            locations: component.locations.iter().collect(),
+        }
+    }
+}
+
+fn json_document(inventory: &Inventory, report: &MatchReport) -> anyhow::Result<String> {
+    let document = ScanDocument {
+        components: inventory
+            .components
+            .iter()
+            .map(ComponentSummary::from)
+            .collect(),
+        findings: &report.findings,
+        not_checked: &report.not_checked,
+    };
+    let mut text = serde_json::to_string_pretty(&document).context("cannot encode the report")?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Findings grouped by package, the most severe package first.
+fn table(report: &MatchReport, colour: bool) -> String {
+    let mut text = String::new();
+    if report.findings.is_empty() {
+        text.push_str("No known vulnerabilities found.\n");
+        return text;
+    }
+    let mut groups = report.by_package();
+    groups.sort_by(|(a, fa), (b, fb)| {
+        let worst = |f: &[&Finding]| f.iter().map(|x| x.severity).max();
+        worst(fb)
+            .cmp(&worst(fa))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.version.cmp(&b.version))
+    });
+    let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
+    for (package, findings) in &groups {
+        let fix = bulwark_match::smallest_fixing_version(
+            &findings.iter().map(|f| (*f).clone()).collect::<Vec<_>>(),
+        );
+        let _ = writeln!(
+            text,
+            "{} {} ({}){}",
+            package.name,
+            package.version,
+            package.ecosystem,
+            fix.map(|v| format!("  → upgrade to {v}"))
+                .unwrap_or_default()
+        );
+        let mut findings = findings.clone();
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+        for finding in findings {
+            *counts.entry(finding.severity).or_default() += 1;
+            let severity = paint(finding.severity, colour);
+            let score = finding
+                .cvss
+                .as_ref()
+                .map(|c| format!(" {:.1}", c.score))
+                .unwrap_or_default();
+            let aliases = if finding.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", finding.aliases.join(", "))
+            };
+            let fixed = if finding.fixed_versions.is_empty() {
+                "no fix".to_owned()
+            } else {
+                format!("fixed in {}", finding.fixed_versions.join(", "))
+            };
+            let _ = writeln!(
+                text,
+                "  {severity}{score}  {}{aliases}  {fixed}",
+                finding.id
+            );
+            if let Some(summary) = &finding.summary {
+                let _ = writeln!(text, "      {summary}");
+            }
+        }
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .rev()
+        .map(|(severity, n)| format!("{n} {}", severity.as_str()))
+        .collect();
+    let _ = writeln!(
+        text,
+        "\n{} findings in {} packages: {}",
+        report.findings.len(),
+        groups.len(),
+        summary.join(", ")
+    );
+    text
+}
+
+fn paint(severity: Severity, colour: bool) -> String {
+    let label = format!("{:<8}", severity.as_str().to_ascii_uppercase());
+    if !colour {
+        return label;
+    }
+    let code = match severity {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::None | Severity::Unknown => "2",
+    };
+    format!("\u{1b}[{code}m{label}\u{1b}[0m")
+}

@@ -1,0 +1,148 @@
+//! `bulwark scan`.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::{bulwark, workspace_root};
+
+/// A database holding the real records in `bulwark-vulndb`'s testdata.
+fn database() -> tempfile::TempDir {
+    let db = tempfile::tempdir().unwrap();
+    bulwark()
+        .args(["db", "import", "-q"])
+        .arg(workspace_root().join("crates/bulwark-vulndb/testdata/osv"))
+        .arg("--db")
+        .arg(db.path())
+        .assert()
+        .success();
+    db
+}
+
+fn project(requirements: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(dir.path().join("requirements.txt"), requirements).unwrap();
+    dir
+}
+
+fn scan_json(target: &Path, db: &Path) -> Value {
+    let output = bulwark()
+        .args(["scan", "-o", "json", "--db"])
+        .arg(db)
+        .arg(target)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `(id, package@version)` of every finding.
+fn findings(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}@{}",
+                f["id"].as_str().unwrap(),
+                f["package"]["name"].as_str().unwrap(),
+                f["package"]["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn findings_fixed_boundaries_and_unpinned_components() {
+    let db = database();
+    // PYSEC-2021-98 affects Django [3.2, 3.2.4); PYSEC-2023-74 affects requests [2.3.0, 2.31.0).
+    let dir = project("Django==3.2.3\nrequests==2.31.0\nnumpy\n");
+    let report = scan_json(dir.path(), db.path());
+    assert_eq!(findings(&report), ["PYSEC-2021-98 Django@3.2.3"]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["package"]["ecosystem"], "PyPI");
+    assert_eq!(finding["package"]["purl"], "pkg:pypi/django@3.2.3");
+    assert!(
+        finding["fixed_versions"]
+            .as_array()
+            .unwrap()
+            .contains(&"3.2.4".into())
+    );
+    let not_checked = report["not_checked"].as_array().unwrap();
+    assert_eq!(not_checked.len(), 1, "{not_checked:?}");
+    assert_eq!(not_checked[0]["name"], "numpy");
+    assert_eq!(report["components"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn fail_on_threshold() {
+    let db = database();
+    // GHSA-9v2f-6vcg-3hgv lists gradio 4.36.1 and scores CVSS 3.1 9.8 (critical).
+    let dir = project("gradio==4.36.1\n");
+    for (threshold, code) in [(None, 0), (Some("high"), 1), (Some("critical"), 1)] {
+        let mut command = bulwark();
+        command
+            .args(["scan", "--db"])
+            .arg(db.path())
+            .arg(dir.path());
+        if let Some(threshold) = threshold {
+            command.args(["--fail-on", threshold]);
+        }
+        command
+            .assert()
+            .code(code)
+            .stdout(predicate::str::contains("GHSA-9v2f-6vcg-3hgv"))
+            .stdout(predicate::str::contains("CRITICAL"));
+    }
+    bulwark()
+        .args(["scan", "--fail-on", "severe", "--db"])
+        .arg(db.path())
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid `--fail-on`"));
+}
+
+#[test]
+fn an_sbom_from_bulwark_scans_like_the_tree_it_describes() {
+    let db = database();
+    let dir = project("Django==3.2.3\nrequests==2.28.2\n");
+    let sbom = dir.path().join("sbom.cdx.json");
+    bulwark()
+        .args(["sbom", "-q"])
+        .arg(dir.path().join("requirements.txt"))
+        .arg("--output")
+        .arg(&sbom)
+        .assert()
+        .success();
+    let from_tree = findings(&scan_json(&dir.path().join("requirements.txt"), db.path()));
+    let from_sbom = findings(&scan_json(&sbom, db.path()));
+    assert_eq!(
+        from_tree,
+        [
+            "PYSEC-2021-98 Django@3.2.3",
+            "PYSEC-2023-74 requests@2.28.2"
+        ]
+    );
+    assert_eq!(from_sbom, from_tree);
+}
+
+#[test]
+fn missing_database_gives_advice() {
+    let dir = project("Django==3.2.3\n");
+    let empty = tempfile::tempdir().unwrap();
+    bulwark()
+        .args(["scan", "--db"])
+        .arg(empty.path().join("none"))
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("run `bulwark db import"));
+}
