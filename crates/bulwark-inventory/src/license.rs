@@ -20,8 +20,7 @@ impl License {
     /// Classifies a declared license string; `None` for an empty or `UNKNOWN` declaration.
     pub fn from_declared(declared: &str) -> Option<Self> {
         let first_line = declared.lines().map(str::trim).find(|l| !l.is_empty())?;
-        if first_line.eq_ignore_ascii_case("unknown") || first_line.eq_ignore_ascii_case("none")
-        {
+        if first_line.eq_ignore_ascii_case("unknown") || first_line.eq_ignore_ascii_case("none") {
             return None;
         }
         // A full license text pasted into a `License:` field is not a name.
@@ -30,10 +29,14 @@ impl License {
         }
         // Bare family names name no single license; lax parsing would guess a version
         // (`BSD` → `BSD-2-Clause`), which is worse than keeping the name.
-        let family = first_line.trim_end_matches(" License").trim_end_matches(" license");
-        if ["BSD", "GPL", "LGPL", "AGPL", "MPL", "Apache", "CC", "Artistic"]
-            .iter()
-            .any(|f| f.eq_ignore_ascii_case(family))
+        let family = first_line
+            .trim_end_matches(" License")
+            .trim_end_matches(" license");
+        if [
+            "BSD", "GPL", "LGPL", "AGPL", "MPL", "Apache", "CC", "Artistic",
+        ]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(family))
         {
             return Some(Self::Name(first_line.to_owned()));
         }
@@ -109,7 +112,10 @@ mod tests {
 
     #[test]
     fn free_text_is_a_name() {
-        assert_eq!(License::from_declared("BSD"), Some(License::Name("BSD".into())));
+        assert_eq!(
+            License::from_declared("BSD"),
+            Some(License::Name("BSD".into()))
+        );
         assert_eq!(License::from_declared("UNKNOWN"), None);
         let text = "Copyright (c) 2005 Someone\n\nPermission is hereby granted";
         assert_eq!(

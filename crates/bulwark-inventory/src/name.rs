@@ -88,6 +88,9 @@ mod tests {
             PackageName::new(Ecosystem::Go, "github.com/BurntSushi/toml").as_str(),
             "github.com/BurntSushi/toml"
         );
-        assert_eq!(PackageName::new(Ecosystem::Conda, "PyYAML").as_str(), "pyyaml");
+        assert_eq!(
+            PackageName::new(Ecosystem::Conda, "PyYAML").as_str(),
+            "pyyaml"
+        );
     }
 }
