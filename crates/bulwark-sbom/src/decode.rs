@@ -136,9 +136,10 @@ pub fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, DecodeError>
                 ))
             }
         }
-        Some(_) if contains(&bytes[..bytes.len().min(SNIFF_LEN)], b"SPDXVersion:") => Err(
-            unknown(source_name, "SPDX tag-value is not supported; convert it to SPDX JSON"),
-        ),
+        Some(_) if contains(&bytes[..bytes.len().min(SNIFF_LEN)], b"SPDXVersion:") => Err(unknown(
+            source_name,
+            "SPDX tag-value is not supported; convert it to SPDX JSON",
+        )),
         Some(_) => Err(unknown(source_name, "neither JSON nor XML")),
         None => Err(unknown(source_name, "the file is empty")),
     }
@@ -223,12 +224,11 @@ fn decode_json(bytes: &[u8], source_name: &str) -> Result<Inventory, DecodeError
     } else if contains(head, b"\"spdxVersion\"") {
         JsonFormat::Spdx
     } else {
-        let probe: Probe =
-            serde_json::from_slice(bytes).map_err(|error| DecodeError::Json {
-                source_name: source_name.to_owned(),
-                format: "SBOM",
-                error,
-            })?;
+        let probe: Probe = serde_json::from_slice(bytes).map_err(|error| DecodeError::Json {
+            source_name: source_name.to_owned(),
+            format: "SBOM",
+            error,
+        })?;
         if probe.bom_format.is_some() {
             JsonFormat::CycloneDx
         } else if probe.spdx_version.is_some() {
@@ -255,7 +255,10 @@ fn decode_json(bytes: &[u8], source_name: &str) -> Result<Inventory, DecodeError
 }
 
 /// Turns a JSON error into the decode error of `format`.
-fn json_error(source_name: &str, format: &'static str) -> impl FnOnce(serde_json::Error) -> DecodeError {
+fn json_error(
+    source_name: &str,
+    format: &'static str,
+) -> impl FnOnce(serde_json::Error) -> DecodeError {
     move |error| DecodeError::Json {
         source_name: source_name.to_owned(),
         format,

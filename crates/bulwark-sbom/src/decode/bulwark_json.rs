@@ -251,10 +251,13 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
 }
 
 fn convert(component: JsonComponent, source_name: &str) -> Result<Component, String> {
-    let kind =
-        kind_from_name(&component.kind).ok_or_else(|| format!("unknown kind `{}`", component.kind))?;
+    let kind = kind_from_name(&component.kind)
+        .ok_or_else(|| format!("unknown kind `{}`", component.kind))?;
     let purl = match component.purl {
-        Some(text) => Some(Purl::parse(&text).ok_or_else(|| format!("has a purl that does not parse: `{text}`"))?),
+        Some(text) => Some(
+            Purl::parse(&text)
+                .ok_or_else(|| format!("has a purl that does not parse: `{text}`"))?,
+        ),
         None => None,
     };
     let mut locations: BTreeSet<Location> = component
@@ -275,7 +278,11 @@ fn convert(component: JsonComponent, source_name: &str) -> Result<Component, Str
         ecosystem: component.ecosystem,
         version: component.version,
         purl,
-        also_known_as: component.also_known_as.iter().filter_map(|p| Purl::parse(p)).collect(),
+        also_known_as: component
+            .also_known_as
+            .iter()
+            .filter_map(|p| Purl::parse(p))
+            .collect(),
         cpes: component.cpes,
         locations,
         hashes: component

@@ -215,14 +215,9 @@ pub(super) struct Bom<C> {
     pub(super) metadata_properties: Vec<Property>,
 }
 
-/// A component read, with its place in the document.
-struct Read<C> {
-    component: RawComponent<C>,
-    /// 1-based position in document order, nested components counted.
-    number: usize,
-    parent: Option<usize>,
-}
-
+/// Reads the components one at a time, in document order (nested ones right after their
+/// parent), converting each before the next is read, so the document's own structures never
+/// all exist at once next to the inventory's.
 pub(super) fn convert<C: Nested>(bom: Bom<C>, source_name: &str) -> Inventory {
     let mut problems: Vec<Problem> = bom
         .metadata_properties
@@ -232,136 +227,122 @@ pub(super) fn convert<C: Nested>(bom: Bom<C>, source_name: &str) -> Inventory {
         .map(|text| parse_problem(text, source_name))
         .collect();
 
-    // 1. Read every component, nested ones too, in document order.
-    let mut read: Vec<Read<C>> = Vec::with_capacity(bom.components.len());
+    let mut components: Vec<Component> = Vec::with_capacity(bom.components.len());
+    let mut ids: Vec<ComponentId> = Vec::with_capacity(bom.components.len());
+    let mut index_by_ref: HashMap<String, usize> = HashMap::with_capacity(bom.components.len());
+    // Trivy's lockfile components: `bom-ref` → the file they stand for.
+    let mut lockfiles: HashMap<String, String> = HashMap::new();
+    let mut containers: Vec<(String, usize)> = Vec::new();
+    let mut relationships: Vec<Relationship> = Vec::new();
+
     let mut number = 0;
-    let mut stack: Vec<(C, Option<usize>)> = bom.components.into_iter().rev().map(|c| (c, None)).collect();
+    let mut stack: Vec<(C, Option<usize>)> = bom
+        .components
+        .into_iter()
+        .rev()
+        .map(|c| (c, None))
+        .collect();
     while let Some((nested, parent)) = stack.pop() {
         number += 1;
-        match nested.read() {
-            Ok(mut component) => {
-                let children = std::mem::take(&mut component.components);
-                let index = read.len();
-                read.push(Read {
-                    component,
-                    number,
-                    parent,
-                });
-                stack.extend(children.into_iter().rev().map(|c| (c, Some(index))));
+        let mut raw = match nested.read() {
+            Ok(raw) => raw,
+            Err(message) => {
+                problems.push(problem(
+                    source_name,
+                    format!("component {number} cannot be read: {message}"),
+                ));
+                continue;
             }
-            Err(message) => problems.push(problem(
-                source_name,
-                format!("component {number} cannot be read: {message}"),
-            )),
-        }
-    }
-
-    // 2. Trivy's lockfile components are not packages: the packages they depend on were found
-    //    in the file they name.
-    let mut lockfile_of: HashMap<&str, Vec<String>> = HashMap::new();
-    let lockfiles: HashMap<&str, &str> = read
-        .iter()
-        .filter(|r| r.component.purl.is_none())
-        .filter_map(|r| {
-            let facts = properties::read(property_pairs(&r.component));
-            let bom_ref = r.component.bom_ref.as_deref()?;
-            let name = r.component.name.as_deref()?;
-            facts.trivy_lockfile.then_some((bom_ref, name))
-        })
-        .collect();
-    for dependency in &bom.dependencies {
-        if let Some(file) = lockfiles.get(dependency.reference.as_str()) {
-            for target in &dependency.depends_on {
-                lockfile_of
-                    .entry(target.as_str())
-                    .or_default()
-                    .push(properties::relative_path(file));
-            }
-        }
-    }
-
-    // 3. Convert.
-    let mut ids_by_ref: HashMap<String, ComponentId> = HashMap::with_capacity(read.len());
-    let mut ids_by_index: Vec<Option<ComponentId>> = Vec::with_capacity(read.len());
-    let mut components = Vec::with_capacity(read.len());
-    let mut pending_containers: Vec<(String, ComponentId)> = Vec::new();
-    for entry in &read {
-        let raw = &entry.component;
+        };
+        let children = std::mem::take(&mut raw.components);
         let is_subject = raw
             .bom_ref
             .as_ref()
             .is_some_and(|r| bom.subject_refs.contains(r));
-        let is_lockfile = raw
-            .bom_ref
-            .as_deref()
-            .is_some_and(|r| lockfiles.contains_key(r));
         let is_file = raw.kind.as_deref() == Some("file") && raw.purl.is_none();
-        if is_subject || is_lockfile || is_file {
-            ids_by_index.push(None);
-            continue;
-        }
-        let extra_locations = raw
-            .bom_ref
-            .as_deref()
-            .and_then(|r| lockfile_of.get(r))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        match convert_component(raw, source_name, extra_locations) {
-            Ok((component, contained_by)) => {
-                let id = ComponentId::of(&component);
-                if let Some(bom_ref) = &raw.bom_ref {
-                    ids_by_ref.insert(bom_ref.clone(), id.clone());
-                }
-                pending_containers.extend(contained_by.into_iter().map(|c| (c, id.clone())));
-                ids_by_index.push(Some(id));
-                components.push(component);
+        let is_lockfile = raw.purl.is_none()
+            && raw.properties.iter().any(|p| {
+                p.name == "aquasecurity:trivy:Class" && p.value.as_deref() == Some("lang-pkgs")
+            });
+        let mut converted = None;
+        if is_lockfile {
+            if let (Some(bom_ref), Some(name)) = (raw.bom_ref.take(), raw.name.as_deref()) {
+                lockfiles.insert(bom_ref, properties::relative_path(name));
             }
-            Err(message) => {
-                problems.push(problem(
+        } else if !is_subject && !is_file {
+            match convert_component(&raw, source_name) {
+                Ok((component, contained_by)) => {
+                    let index = components.len();
+                    let id = ComponentId::of(&component);
+                    if let Some(parent) = parent {
+                        relationships.push(Relationship {
+                            from: ids[parent].clone(),
+                            kind: RelationshipKind::Contains,
+                            to: id.clone(),
+                        });
+                    }
+                    if let Some(bom_ref) = raw.bom_ref.take() {
+                        index_by_ref.insert(bom_ref, index);
+                    }
+                    containers.extend(contained_by.into_iter().map(|c| (c, index)));
+                    components.push(component);
+                    ids.push(id);
+                    converted = Some(index);
+                }
+                Err(message) => problems.push(problem(
                     source_name,
-                    format!("{} {message}", describe(entry.number, raw)),
-                ));
-                ids_by_index.push(None);
+                    format!("{} {message}", describe(number, &raw)),
+                )),
+            }
+        }
+        drop(raw);
+        stack.extend(children.into_iter().rev().map(|c| (c, converted)));
+    }
+
+    // The packages a Trivy lockfile component depends on were found in that file. Only
+    // components with a purl take the location: a purl-less one's id includes its location.
+    for dependency in &bom.dependencies {
+        let Some(file) = lockfiles.get(&dependency.reference) else {
+            continue;
+        };
+        for target in &dependency.depends_on {
+            if let Some(&index) = index_by_ref.get(target)
+                && components[index].purl.is_some()
+            {
+                let locations = &mut components[index].locations;
+                if locations.len() == 1 && locations.iter().all(|l| l.path == source_name) {
+                    locations.clear();
+                }
+                locations.insert(Location::new(file.as_str()));
             }
         }
     }
 
-    // 4. Edges: nesting, bulwark's `contained-by`, `dependencies`.
-    let mut relationships = Vec::new();
-    for (index, entry) in read.iter().enumerate() {
-        if let (Some(parent), Some(child)) = (entry.parent, &ids_by_index[index])
-            && let Some(parent) = &ids_by_index[parent]
-        {
+    for (container, index) in containers {
+        if let Some(&from) = index_by_ref.get(&container) {
             relationships.push(Relationship {
-                from: parent.clone(),
+                from: ids[from].clone(),
                 kind: RelationshipKind::Contains,
-                to: child.clone(),
-            });
-        }
-    }
-    for (container, id) in pending_containers {
-        if let Some(from) = ids_by_ref.get(&container) {
-            relationships.push(Relationship {
-                from: from.clone(),
-                kind: RelationshipKind::Contains,
-                to: id,
+                to: ids[index].clone(),
             });
         }
     }
     for dependency in &bom.dependencies {
-        let Some(from) = ids_by_ref.get(&dependency.reference) else {
+        let Some(&from) = index_by_ref.get(&dependency.reference) else {
             continue;
         };
         for target in &dependency.depends_on {
-            if let Some(to) = ids_by_ref.get(target) {
+            if let Some(&to) = index_by_ref.get(target) {
                 relationships.push(Relationship {
-                    from: from.clone(),
+                    from: ids[from].clone(),
                     kind: RelationshipKind::DependsOn,
-                    to: to.clone(),
+                    to: ids[to].clone(),
                 });
             }
         }
     }
+    drop(index_by_ref);
+    drop(ids);
 
     Inventory::assemble(
         source_name.to_owned(),
@@ -417,11 +398,11 @@ pub(super) fn parse_problem(text: &str, source_name: &str) -> Problem {
 fn convert_component<C>(
     raw: &RawComponent<C>,
     source_name: &str,
-    extra_locations: &[String],
 ) -> Result<(Component, Vec<String>), String> {
     let identity: Option<Identity> = match raw.purl.as_deref().map(str::trim) {
         Some(text) if !text.is_empty() => Some(
-            purl::identify(text).map_err(|e| format!("has a purl that does not parse: `{text}`: {e}"))?,
+            purl::identify(text)
+                .map_err(|e| format!("has a purl that does not parse: `{text}`: {e}"))?,
         ),
         _ => None,
     };
@@ -446,7 +427,6 @@ fn convert_component<C>(
         source,
         metadata,
         locations: property_locations,
-        trivy_lockfile: _,
     } = properties::read(property_pairs(raw));
     let is_os_package = identity.as_ref().is_some_and(|i| i.is_os_package);
     let kind = kind.unwrap_or_else(|| component_kind(raw.kind.as_deref(), is_os_package));
@@ -460,7 +440,10 @@ fn convert_component<C>(
     let mut also_known_as: Vec<Purl> = Vec::new();
     if let Some(evidence) = &raw.evidence {
         for occurrence in &evidence.occurrences {
-            let Some(path) = occurrence.location.as_deref().filter(|p| !p.trim().is_empty())
+            let Some(path) = occurrence
+                .location
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
             else {
                 continue;
             };
@@ -502,7 +485,6 @@ fn convert_component<C>(
         }
     }
     locations.extend(property_locations);
-    locations.extend(extra_locations.iter().map(Location::new));
     if locations.is_empty() {
         locations.insert(Location::new(source_name));
     }
@@ -518,7 +500,9 @@ fn convert_component<C>(
             expression_license(expression)
         } else if let Some(entry) = &choice.license {
             match (&entry.id, &entry.name) {
-                (Some(id), _) if !id.trim().is_empty() => Some(License::Expression(id.trim().to_owned())),
+                (Some(id), _) if !id.trim().is_empty() => {
+                    Some(License::Expression(id.trim().to_owned()))
+                }
                 (_, Some(name)) => License::from_declared(name),
                 _ => None,
             }
@@ -589,7 +573,12 @@ fn component_kind(kind: Option<&str>, is_os_package: bool) -> ComponentKind {
 }
 
 fn supplier<C>(raw: &RawComponent<C>) -> Option<String> {
-    let non_empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let non_empty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     if let Some(supplier) = &raw.supplier
         && let Some(name) = non_empty(&supplier.name)
     {

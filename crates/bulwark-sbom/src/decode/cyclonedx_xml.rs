@@ -55,7 +55,11 @@ impl Element {
     }
 
     /// The children of the wrapper `wrapper` named `name` (`<hashes><hash/>...`).
-    fn wrapped<'a>(&'a self, wrapper: &'a str, name: &'a str) -> impl Iterator<Item = &'a Self> + 'a {
+    fn wrapped<'a>(
+        &'a self,
+        wrapper: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Self> + 'a {
         self.all(wrapper).flat_map(move |w| w.all(name))
     }
 
@@ -69,11 +73,13 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
         source_name: source_name.to_owned(),
         message,
     };
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| error(format!("not UTF-8 ({e})")))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 ({e})")))?;
     let root = parse(text).map_err(error)?;
     if root.name != "bom" {
-        return Err(error(format!("the root element is `{}`, not `bom`", root.name)));
+        return Err(error(format!(
+            "the root element is `{}`, not `bom`",
+            root.name
+        )));
     }
     let namespace = root
         .attributes
@@ -89,7 +95,10 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
         });
     };
     let version = namespace.trim_start_matches(NAMESPACE_PREFIX);
-    if !matches!(version, "1.0" | "1.1" | "1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") {
+    if !matches!(
+        version,
+        "1.0" | "1.1" | "1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7"
+    ) {
         return Err(DecodeError::UnsupportedVersion {
             source_name: source_name.to_owned(),
             format: "CycloneDX",
@@ -110,7 +119,10 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
             .wrapped("dependencies", "dependency")
             .map(|d| Dependency {
                 reference: d.attribute("ref").unwrap_or_default(),
-                depends_on: d.all("dependency").filter_map(|t| t.attribute("ref")).collect(),
+                depends_on: d
+                    .all("dependency")
+                    .filter_map(|t| t.attribute("ref"))
+                    .collect(),
             })
             .collect(),
         metadata_properties: metadata.map(properties).unwrap_or_default(),
@@ -216,12 +228,16 @@ fn parse(text: &str) -> Result<Element, String> {
         match event {
             Event::Start(start) => stack.push(element(&start, reader.buffer_position())?),
             Event::Empty(start) => {
-                close(element(&start, reader.buffer_position())?, &mut stack, &mut root);
+                close(
+                    element(&start, reader.buffer_position())?,
+                    &mut stack,
+                    &mut root,
+                );
             }
             Event::End(_) => {
-                let element = stack
-                    .pop()
-                    .ok_or_else(|| format!("unexpected end tag at byte {}", reader.buffer_position()))?;
+                let element = stack.pop().ok_or_else(|| {
+                    format!("unexpected end tag at byte {}", reader.buffer_position())
+                })?;
                 close(element, &mut stack, &mut root);
             }
             Event::Text(content) => {
@@ -231,8 +247,7 @@ fn parse(text: &str) -> Result<Element, String> {
             }
             Event::CData(content) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text
-                        .push_str(&content.into_inner());
+                    top.text.push_str(&content.into_inner());
                 }
             }
             Event::GeneralRef(reference) => {
@@ -258,7 +273,10 @@ fn parse(text: &str) -> Result<Element, String> {
         }
     }
     if !stack.is_empty() {
-        return Err(format!("the document ends inside `<{}>`", stack.last().map(|e| e.name.as_str()).unwrap_or_default()));
+        return Err(format!(
+            "the document ends inside `<{}>`",
+            stack.last().map(|e| e.name.as_str()).unwrap_or_default()
+        ));
     }
     root.ok_or_else(|| "the document has no root element".to_owned())
 }
@@ -288,7 +306,7 @@ fn element(start: &BytesStart<'_>, position: u64) -> Result<Element, String> {
     })
 }
 
-fn close(element: Element, stack: &mut Vec<Element>, root: &mut Option<Element>) {
+fn close(element: Element, stack: &mut [Element], root: &mut Option<Element>) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(element),
         None => {

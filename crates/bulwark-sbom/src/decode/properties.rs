@@ -21,10 +21,6 @@ pub(super) struct Facts {
     pub(super) metadata: Metadata,
     /// Locations from tool-specific properties.
     pub(super) locations: Vec<Location>,
-    /// Trivy's `aquasecurity:trivy:Class` is `lang-pkgs`: the component stands for a lockfile
-    /// (named by its path), not a package. (`os-pkgs` marks the operating system, which is
-    /// kept.)
-    pub(super) trivy_lockfile: bool,
 }
 
 /// The component kind of bulwark's kebab-case name (`gpu-library`).
@@ -70,12 +66,10 @@ pub(super) fn read<'a>(properties: impl IntoIterator<Item = (&'a str, &'a str)>)
                 "layerID" => entry.1 = Some(value),
                 _ => {}
             }
-        } else if name == "aquasecurity:trivy:FilePath" || name == "SrcFile" {
-            if !value.trim().is_empty() {
-                facts.locations.push(Location::new(relative_path(value)));
-            }
-        } else if name == "aquasecurity:trivy:Class" && value == "lang-pkgs" {
-            facts.trivy_lockfile = true;
+        } else if (name == "aquasecurity:trivy:FilePath" || name == "SrcFile")
+            && !value.trim().is_empty()
+        {
+            facts.locations.push(Location::new(relative_path(value)));
         }
     }
     for (path, layer) in syft_locations.into_values() {
@@ -100,7 +94,12 @@ fn read_bulwark(properties: &BTreeMap<&str, Vec<&str>>, facts: &mut Facts) {
             .map(|values| values.iter().map(|v| (*v).to_owned()).collect())
             .unwrap_or_default()
     };
-    let one = |key: &str| properties.get(key).and_then(|v| v.first()).map(|v| (*v).to_owned());
+    let one = |key: &str| {
+        properties
+            .get(key)
+            .and_then(|v| v.first())
+            .map(|v| (*v).to_owned())
+    };
     let flag = |key: &str| one(key).is_some_and(|v| v == "true");
 
     facts.kind = one("kind").as_deref().and_then(kind_from_name);
@@ -138,7 +137,10 @@ fn read_bulwark(properties: &BTreeMap<&str, Vec<&str>>, facts: &mut Facts) {
             requires_dist: all("python:requires-dist"),
             site_packages,
         })
-    } else if properties.keys().any(|k| k.starts_with("python:requirement-")) {
+    } else if properties
+        .keys()
+        .any(|k| k.starts_with("python:requirement-"))
+    {
         Metadata::PythonRequirement(PythonRequirement {
             specifier: one("python:requirement-specifier").unwrap_or_default(),
             extras: all("python:requirement-extra"),

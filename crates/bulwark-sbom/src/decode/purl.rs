@@ -40,7 +40,10 @@ pub(super) fn identify(text: &str) -> Result<Identity, String> {
         }
         _ => parsed.name().to_owned(),
     };
-    let mut version = parsed.version().filter(|v| !v.is_empty()).map(str::to_owned);
+    let mut version = parsed
+        .version()
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
     if matches!(ty, "rpm" | "deb")
         && let (Some(epoch), Some(v)) = (qualifier("epoch"), version.as_mut())
         && !v.contains(':')
@@ -91,10 +94,7 @@ fn distribution(ty: &str, namespace: Option<&str>, distro: Option<&str>) -> Opti
 
 /// `ubuntu-22.04` → `ubuntu`, `rhel-9` → `rhel`.
 fn distro_name(distro: &str) -> &str {
-    distro
-        .split(['-', ':', '@'])
-        .next()
-        .unwrap_or(distro)
+    distro.split(['-', ':', '@']).next().unwrap_or(distro)
 }
 
 fn vendor_ecosystem(ty: &str, vendor: &str) -> Option<Ecosystem> {
@@ -120,7 +120,11 @@ pub(super) fn display_name(identity: &Identity, name: Option<&str>, group: Optio
         return identity.name.clone();
     };
     let wanted = PackageName::new(ecosystem, &identity.name);
-    let separator = if ecosystem == Ecosystem::Maven { ":" } else { "/" };
+    let separator = if ecosystem == Ecosystem::Maven {
+        ":"
+    } else {
+        "/"
+    };
     let grouped = group
         .filter(|g| !g.is_empty())
         .map(|group| format!("{group}{separator}{name}"));
@@ -143,11 +147,36 @@ mod tests {
     #[test]
     fn ecosystems_names_and_versions() {
         let cases: &[(&str, Option<Ecosystem>, &str, Option<&str>)] = &[
-            ("pkg:pypi/torch@2.2.0%2Bcu121", Some(Ecosystem::PyPI), "torch", Some("2.2.0+cu121")),
-            ("pkg:pypi/torch@2.2.0+cu121", Some(Ecosystem::PyPI), "torch", Some("2.2.0+cu121")),
-            ("pkg:npm/%40babel/core@7.0.0", Some(Ecosystem::Npm), "@babel/core", Some("7.0.0")),
-            ("pkg:npm/babel/core@7.0.0", Some(Ecosystem::Npm), "@babel/core", Some("7.0.0")),
-            ("pkg:cargo/serde@1.0.0", Some(Ecosystem::CratesIo), "serde", Some("1.0.0")),
+            (
+                "pkg:pypi/torch@2.2.0%2Bcu121",
+                Some(Ecosystem::PyPI),
+                "torch",
+                Some("2.2.0+cu121"),
+            ),
+            (
+                "pkg:pypi/torch@2.2.0+cu121",
+                Some(Ecosystem::PyPI),
+                "torch",
+                Some("2.2.0+cu121"),
+            ),
+            (
+                "pkg:npm/%40babel/core@7.0.0",
+                Some(Ecosystem::Npm),
+                "@babel/core",
+                Some("7.0.0"),
+            ),
+            (
+                "pkg:npm/babel/core@7.0.0",
+                Some(Ecosystem::Npm),
+                "@babel/core",
+                Some("7.0.0"),
+            ),
+            (
+                "pkg:cargo/serde@1.0.0",
+                Some(Ecosystem::CratesIo),
+                "serde",
+                Some("1.0.0"),
+            ),
             (
                 "pkg:golang/github.com/pkg/errors@v0.9.1",
                 Some(Ecosystem::Go),
@@ -160,20 +189,60 @@ mod tests {
                 "org.apache.logging.log4j:log4j-core",
                 Some("2.14.1"),
             ),
-            ("pkg:gem/rails@7.0.0", Some(Ecosystem::RubyGems), "rails", Some("7.0.0")),
-            ("pkg:nuget/Newtonsoft.Json@13.0.1", Some(Ecosystem::NuGet), "Newtonsoft.Json", Some("13.0.1")),
+            (
+                "pkg:gem/rails@7.0.0",
+                Some(Ecosystem::RubyGems),
+                "rails",
+                Some("7.0.0"),
+            ),
+            (
+                "pkg:nuget/Newtonsoft.Json@13.0.1",
+                Some(Ecosystem::NuGet),
+                "Newtonsoft.Json",
+                Some("13.0.1"),
+            ),
             (
                 "pkg:composer/symfony/http-kernel@6.0.0",
                 Some(Ecosystem::Packagist),
                 "symfony/http-kernel",
                 Some("6.0.0"),
             ),
-            ("pkg:pub/http@1.0.0", Some(Ecosystem::Pub), "http", Some("1.0.0")),
-            ("pkg:hackage/aeson@2.0.0", Some(Ecosystem::Hackage), "aeson", Some("2.0.0")),
-            ("pkg:hex/phoenix@1.7.0", Some(Ecosystem::Hex), "phoenix", Some("1.7.0")),
-            ("pkg:cran/ggplot2@3.4.0", Some(Ecosystem::Cran), "ggplot2", Some("3.4.0")),
-            ("pkg:conan/openssl@3.0.0", Some(Ecosystem::ConanCenter), "openssl", Some("3.0.0")),
-            ("pkg:conda/numpy@1.26.4?channel=conda-forge", Some(Ecosystem::Conda), "numpy", Some("1.26.4")),
+            (
+                "pkg:pub/http@1.0.0",
+                Some(Ecosystem::Pub),
+                "http",
+                Some("1.0.0"),
+            ),
+            (
+                "pkg:hackage/aeson@2.0.0",
+                Some(Ecosystem::Hackage),
+                "aeson",
+                Some("2.0.0"),
+            ),
+            (
+                "pkg:hex/phoenix@1.7.0",
+                Some(Ecosystem::Hex),
+                "phoenix",
+                Some("1.7.0"),
+            ),
+            (
+                "pkg:cran/ggplot2@3.4.0",
+                Some(Ecosystem::Cran),
+                "ggplot2",
+                Some("3.4.0"),
+            ),
+            (
+                "pkg:conan/openssl@3.0.0",
+                Some(Ecosystem::ConanCenter),
+                "openssl",
+                Some("3.0.0"),
+            ),
+            (
+                "pkg:conda/numpy@1.26.4?channel=conda-forge",
+                Some(Ecosystem::Conda),
+                "numpy",
+                Some("1.26.4"),
+            ),
             (
                 "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12",
                 Some(Ecosystem::Debian),
@@ -186,24 +255,69 @@ mod tests {
                 "libssl3",
                 Some("3.0.2-0ubuntu1.10"),
             ),
-            ("pkg:deb/libc6@2.36?distro=ubuntu-22.04", Some(Ecosystem::Ubuntu), "libc6", Some("2.36")),
+            (
+                "pkg:deb/libc6@2.36?distro=ubuntu-22.04",
+                Some(Ecosystem::Ubuntu),
+                "libc6",
+                Some("2.36"),
+            ),
             ("pkg:deb/raspbian/libc6@2.36", None, "libc6", Some("2.36")),
-            ("pkg:apk/alpine/musl@1.2.4-r2?distro=3.18.4", Some(Ecosystem::Alpine), "musl", Some("1.2.4-r2")),
-            ("pkg:apk/wolfi/glibc@2.38-r1", Some(Ecosystem::Wolfi), "glibc", Some("2.38-r1")),
-            ("pkg:apk/chainguard/glibc@2.38-r1", Some(Ecosystem::Chainguard), "glibc", Some("2.38-r1")),
+            (
+                "pkg:apk/alpine/musl@1.2.4-r2?distro=3.18.4",
+                Some(Ecosystem::Alpine),
+                "musl",
+                Some("1.2.4-r2"),
+            ),
+            (
+                "pkg:apk/wolfi/glibc@2.38-r1",
+                Some(Ecosystem::Wolfi),
+                "glibc",
+                Some("2.38-r1"),
+            ),
+            (
+                "pkg:apk/chainguard/glibc@2.38-r1",
+                Some(Ecosystem::Chainguard),
+                "glibc",
+                Some("2.38-r1"),
+            ),
             (
                 "pkg:rpm/redhat/openssl@3.0.7-16.el9?epoch=1&arch=x86_64",
                 Some(Ecosystem::RedHat),
                 "openssl",
                 Some("1:3.0.7-16.el9"),
             ),
-            ("pkg:rpm/rocky/bash@5.1.8-6.el9", Some(Ecosystem::RockyLinux), "bash", Some("5.1.8-6.el9")),
-            ("pkg:rpm/almalinux/bash@5.1.8", Some(Ecosystem::AlmaLinux), "bash", Some("5.1.8")),
-            ("pkg:rpm/opensuse/bash@5.1", Some(Ecosystem::OpenSuse), "bash", Some("5.1")),
-            ("pkg:rpm/suse/bash@5.1", Some(Ecosystem::Suse), "bash", Some("5.1")),
+            (
+                "pkg:rpm/rocky/bash@5.1.8-6.el9",
+                Some(Ecosystem::RockyLinux),
+                "bash",
+                Some("5.1.8-6.el9"),
+            ),
+            (
+                "pkg:rpm/almalinux/bash@5.1.8",
+                Some(Ecosystem::AlmaLinux),
+                "bash",
+                Some("5.1.8"),
+            ),
+            (
+                "pkg:rpm/opensuse/bash@5.1",
+                Some(Ecosystem::OpenSuse),
+                "bash",
+                Some("5.1"),
+            ),
+            (
+                "pkg:rpm/suse/bash@5.1",
+                Some(Ecosystem::Suse),
+                "bash",
+                Some("5.1"),
+            ),
             ("pkg:rpm/centos/bash@5.1?epoch=0", None, "bash", Some("5.1")),
             ("pkg:generic/openssl@3.0.0", None, "openssl", Some("3.0.0")),
-            ("pkg:github/pytorch/pytorch@v2.1.0", None, "pytorch", Some("v2.1.0")),
+            (
+                "pkg:github/pytorch/pytorch@v2.1.0",
+                None,
+                "pytorch",
+                Some("v2.1.0"),
+            ),
             ("pkg:pypi/requests", Some(Ecosystem::PyPI), "requests", None),
         ];
         for (text, ecosystem, name, version) in cases {
@@ -233,6 +347,9 @@ mod tests {
             "org.apache.logging.log4j:log4j-core"
         );
         let babel = identify("pkg:npm/%40babel/core@7.0.0").unwrap();
-        assert_eq!(display_name(&babel, Some("core"), Some("@babel")), "@babel/core");
+        assert_eq!(
+            display_name(&babel, Some("core"), Some("@babel")),
+            "@babel/core"
+        );
     }
 }

@@ -29,8 +29,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bulwark_inventory::{
-    Component, ComponentId, ComponentKind, Hash, HashAlgorithm, Inventory, Location, Problem,
-    Purl, Relationship, RelationshipKind, Scope,
+    Component, ComponentId, ComponentKind, Hash, HashAlgorithm, Inventory, Location, Problem, Purl,
+    Relationship, RelationshipKind, Scope,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -132,10 +132,19 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
         .comment
         .as_deref()
         .and_then(|c| c.strip_prefix("The scan is incomplete; bulwark could not read:\n"))
-        .map(|lines| lines.lines().map(|l| parse_problem(l, source_name)).collect())
+        .map(|lines| {
+            lines
+                .lines()
+                .map(|l| parse_problem(l, source_name))
+                .collect()
+        })
         .unwrap_or_default();
 
-    let mut described: HashSet<&str> = document.document_describes.iter().map(String::as_str).collect();
+    let mut described: HashSet<&str> = document
+        .document_describes
+        .iter()
+        .map(String::as_str)
+        .collect();
     for relationship in &document.relationships {
         match relationship.relationship_type.as_str() {
             "DESCRIBES" if relationship.spdx_element_id == DOCUMENT_ID => {
@@ -149,14 +158,18 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
     }
 
     // Read the packages; Trivy's lockfile packages are kept aside as locations.
-    let mut packages: Vec<(usize, Package, Option<Identity>)> = Vec::with_capacity(document.packages.len());
+    let mut packages: Vec<(usize, Package, Option<Identity>)> =
+        Vec::with_capacity(document.packages.len());
     let mut lockfiles: HashMap<String, String> = HashMap::new();
     for (index, raw) in document.packages.iter().enumerate() {
         let number = index + 1;
         let package: Package = match serde_json::from_str(raw.get()) {
             Ok(package) => package,
             Err(error) => {
-                problems.push(problem(source_name, format!("package {number} cannot be read: {error}")));
+                problems.push(problem(
+                    source_name,
+                    format!("package {number} cannot be read: {error}"),
+                ));
                 continue;
             }
         };
@@ -236,7 +249,10 @@ pub(super) fn decode(bytes: &[u8], source_name: &str) -> Result<Inventory, Decod
 
     let mut relationships = Vec::new();
     for relationship in &document.relationships {
-        let (a, b) = (&relationship.spdx_element_id, &relationship.related_spdx_element);
+        let (a, b) = (
+            &relationship.spdx_element_id,
+            &relationship.related_spdx_element,
+        );
         let (from, kind, to) = match relationship.relationship_type.as_str() {
             "DEPENDS_ON" => (a, RelationshipKind::DependsOn, b),
             "DEPENDENCY_OF"
@@ -283,7 +299,12 @@ fn convert_package(
 ) -> Result<Component, String> {
     let name = match &identity {
         Some(identity) => purl::display_name(identity, package.name.as_deref(), None),
-        None => match package.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        None => match package
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             Some(name) => name.to_owned(),
             None => return Err("has neither a name nor a purl".to_owned()),
         },
@@ -311,7 +332,9 @@ fn convert_package(
                     also_known_as.push(alias);
                 }
             }
-            "cpe23Type" | "cpe22Type" if !locator.is_empty() && !cpes.iter().any(|c| c == locator) => {
+            "cpe23Type" | "cpe22Type"
+                if !locator.is_empty() && !cpes.iter().any(|c| c == locator) =>
+            {
                 cpes.push(locator.to_owned());
             }
             _ => {}
@@ -415,12 +438,17 @@ fn read_comment(comment: Option<&str>) -> (Option<ComponentKind>, BTreeSet<Locat
             continue;
         };
         for entry in found_at.split(", ") {
-            let (entry, layer) = match entry.strip_suffix(')').and_then(|e| e.rsplit_once(" (layer ")) {
+            let (entry, layer) = match entry
+                .strip_suffix(')')
+                .and_then(|e| e.rsplit_once(" (layer "))
+            {
                 Some((entry, layer)) => (entry, Some(layer.to_owned())),
                 None => (entry, None),
             };
             let (path, line) = match entry.rsplit_once(':') {
-                Some((path, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => {
+                Some((path, line))
+                    if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     (path, line.parse().ok())
                 }
                 _ => (entry, None),
@@ -459,8 +487,14 @@ mod tests {
 
     #[test]
     fn agents() {
-        assert_eq!(spdx_agent("Person: Kim Davies (kim@x.invalid)").as_deref(), Some("Kim Davies <kim@x.invalid>"));
-        assert_eq!(spdx_agent("Organization: NVIDIA Corporation").as_deref(), Some("NVIDIA Corporation"));
+        assert_eq!(
+            spdx_agent("Person: Kim Davies (kim@x.invalid)").as_deref(),
+            Some("Kim Davies <kim@x.invalid>")
+        );
+        assert_eq!(
+            spdx_agent("Organization: NVIDIA Corporation").as_deref(),
+            Some("NVIDIA Corporation")
+        );
         assert_eq!(spdx_agent("Person: Jane ()").as_deref(), Some("Jane"));
         assert_eq!(spdx_agent("NOASSERTION"), None);
     }

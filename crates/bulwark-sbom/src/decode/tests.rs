@@ -117,9 +117,15 @@ fn every_format_of_ours_round_trips() {
         // Only bulwark's JSON keeps the cataloger of a problem.
         let without_cataloger = |inventory: &Inventory| -> Vec<(String, Option<u32>, String)> {
             let problems = inventory.problems.iter();
-            problems.map(|p| (p.path.clone(), p.line, p.message.clone())).collect()
+            problems
+                .map(|p| (p.path.clone(), p.line, p.message.clone()))
+                .collect()
         };
-        assert_eq!(without_cataloger(&decoded), without_cataloger(&original), "{format}");
+        assert_eq!(
+            without_cataloger(&decoded),
+            without_cataloger(&original),
+            "{format}"
+        );
         for (decoded, original) in decoded.components.iter().zip(&original.components) {
             assert_eq!(decoded.kind, original.kind, "{format} {}", original.name);
             // SPDX keeps well-formed CPEs as references and the others in a comment.
@@ -128,15 +134,35 @@ fn every_format_of_ours_round_trips() {
             if *format != Format::SpdxJson {
                 assert_eq!(decoded.cpes, original.cpes, "{format} {}", original.name);
             }
-            assert_eq!(decoded.hashes, original.hashes, "{format} {}", original.name);
-            assert_eq!(decoded.supplier, original.supplier, "{format} {}", original.name);
+            assert_eq!(
+                decoded.hashes, original.hashes,
+                "{format} {}",
+                original.name
+            );
+            assert_eq!(
+                decoded.supplier, original.supplier,
+                "{format} {}",
+                original.name
+            );
             if *format != Format::SpdxJson {
                 // SPDX has no scope, finder, package source or typed metadata.
                 assert_eq!(decoded.scope, original.scope, "{format} {}", original.name);
                 assert_eq!(decoded.found_by, original.found_by, "{format}");
-                assert_eq!(decoded.source, original.source, "{format} {}", original.name);
-                assert_eq!(decoded.metadata, original.metadata, "{format} {}", original.name);
-                assert_eq!(decoded.licenses, original.licenses, "{format} {}", original.name);
+                assert_eq!(
+                    decoded.source, original.source,
+                    "{format} {}",
+                    original.name
+                );
+                assert_eq!(
+                    decoded.metadata, original.metadata,
+                    "{format} {}",
+                    original.name
+                );
+                assert_eq!(
+                    decoded.licenses, original.licenses,
+                    "{format} {}",
+                    original.name
+                );
             }
         }
     }
@@ -240,7 +266,11 @@ fn syft_polyglot() {
             .find(|c| c.name == "libssl3")
             .unwrap();
         assert_eq!(libssl.kind, ComponentKind::OsPackage);
-        assert!(libssl.locations.contains(&Location::new("var/lib/dpkg/status")));
+        assert!(
+            libssl
+                .locations
+                .contains(&Location::new("var/lib/dpkg/status"))
+        );
         // Syft writes `libc6 DEPENDENCY_OF libssl3` (SPDX) / libssl3 dependsOn libc6 (CycloneDX).
         let libc = inventory
             .components
@@ -248,9 +278,12 @@ fn syft_polyglot() {
             .find(|c| c.name == "libc6")
             .unwrap();
         assert!(
-            inventory.relationships.iter().any(|r| r.from == ComponentId::of(libssl)
-                && r.kind == RelationshipKind::DependsOn
-                && r.to == ComponentId::of(libc)),
+            inventory
+                .relationships
+                .iter()
+                .any(|r| r.from == ComponentId::of(libssl)
+                    && r.kind == RelationshipKind::DependsOn
+                    && r.to == ComponentId::of(libc)),
             "{name}: {:?}",
             inventory.relationships
         );
@@ -331,7 +364,10 @@ fn cdxgen_output() {
     for component in &inventory.components {
         assert!(component.also_known_as.is_empty());
         assert!(
-            component.locations.iter().all(|l| l.path.starts_with("dp/proj/")),
+            component
+                .locations
+                .iter()
+                .all(|l| l.path.starts_with("dp/proj/")),
             "{:?}",
             component.locations
         );
@@ -389,7 +425,11 @@ fn spdx_specification_example_decodes() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/fixtures/sbom/spdx-2.3/SPDXJSONExample-v2.3.spdx.json");
     let Ok(bytes) = std::fs::read(&path) else {
-        assert!(std::env::var_os("CI").is_none(), "{} is missing", path.display());
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing",
+            path.display()
+        );
         return;
     };
     let inventory = decode(&bytes, "example.spdx.json").unwrap();
@@ -515,8 +555,14 @@ fn purl_traps() {
 #[test]
 fn broken_documents_are_errors_that_say_why() {
     let cases: &[(&[u8], &str)] = &[
-        (b"", "`f` is not an SBOM bulwark can read: the file is empty"),
-        (b"hello", "`f` is not an SBOM bulwark can read: neither JSON nor XML"),
+        (
+            b"",
+            "`f` is not an SBOM bulwark can read: the file is empty",
+        ),
+        (
+            b"hello",
+            "`f` is not an SBOM bulwark can read: neither JSON nor XML",
+        ),
         (
             b"{\"name\": \"package.json\"}",
             "`f` is not an SBOM bulwark can read: a JSON object without `bomFormat`, `spdxVersion` or `schema_version`",
@@ -573,7 +619,10 @@ fn sbom_files_are_recognized_cheaply() {
         "x.xml",
         b"<?xml version=\"1.0\"?><bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">"
     ));
-    assert!(!looks_like_sbom("package.json", b"{\"name\": \"x\", \"components\": []}"));
+    assert!(!looks_like_sbom(
+        "package.json",
+        b"{\"name\": \"x\", \"components\": []}"
+    ));
     assert!(!looks_like_sbom("requirements.txt", b"numpy==1.26.4\n"));
     assert!(!looks_like_sbom("pom.xml", b"<project/>"));
     for name in [
@@ -582,13 +631,20 @@ fn sbom_files_are_recognized_cheaply() {
         "cdxgen-python.cdx.json",
     ] {
         let bytes = std::fs::read(testdata(name)).unwrap();
-        assert!(looks_like_sbom("renamed", &bytes[..bytes.len().min(4096)]), "{name}");
+        assert!(
+            looks_like_sbom("renamed", &bytes[..bytes.len().min(4096)]),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn decoding_is_deterministic() {
-    for name in ["syft-venv.cdx.json", "syft-polyglot.spdx.json", "trivy-fs-polyglot.cdx.json"] {
+    for name in [
+        "syft-venv.cdx.json",
+        "syft-polyglot.spdx.json",
+        "trivy-fs-polyglot.cdx.json",
+    ] {
         assert_eq!(decode_fixture(name), decode_fixture(name));
     }
 }
