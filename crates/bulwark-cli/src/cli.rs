@@ -92,7 +92,7 @@ pub(crate) struct ScanArgs {
     /// The database directory [default: `$BULWARK_DB_DIR`, else the platform data directory].
     #[arg(long, value_name = "DIR")]
     pub(crate) db: Option<PathBuf>,
-    /// Output format: table or json.
+    /// Output format: table, json, sarif or cyclonedx-json (the SBOM with `vulnerabilities`).
     #[arg(short = 'o', long = "format", default_value = "table")]
     pub(crate) format: String,
     /// Exit 1 when a finding is at least this severe: low, medium, high or critical.

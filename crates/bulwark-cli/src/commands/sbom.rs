@@ -36,7 +36,7 @@ pub(crate) fn run(args: &SbomArgs, printer: Printer) -> anyhow::Result<ExitStatu
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now, to the second.
-fn document_timestamp() -> anyhow::Result<time::OffsetDateTime> {
+pub(crate) fn document_timestamp() -> anyhow::Result<time::OffsetDateTime> {
     match std::env::var(EnvVars::SOURCE_DATE_EPOCH) {
         Ok(value) => {
             let seconds: i64 = value.trim().parse().with_context(|| {

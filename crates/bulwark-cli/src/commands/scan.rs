@@ -32,6 +32,21 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
     let document = match format {
         OutputFormat::Json => json_document(&inventory, &report)?,
         OutputFormat::Table => table(&report, printer.stdout_is_terminal()),
+        OutputFormat::Sarif => String::from_utf8(bulwark_report::sarif(
+            &inventory,
+            &report,
+            env!("CARGO_PKG_VERSION"),
+        )?)?,
+        OutputFormat::CycloneDxJson => {
+            let options = bulwark_sbom::EncodeOptions {
+                tool_name: "bulwark",
+                tool_version: env!("CARGO_PKG_VERSION"),
+                timestamp: super::sbom::document_timestamp()?,
+            };
+            String::from_utf8(bulwark_report::cyclonedx_vex(
+                &inventory, &report, &options,
+            )?)?
+        }
     };
     printer
         .document(document.as_bytes())
@@ -55,6 +70,8 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
 enum OutputFormat {
     Table,
     Json,
+    Sarif,
+    CycloneDxJson,
 }
 
 impl OutputFormat {
@@ -62,10 +79,11 @@ impl OutputFormat {
         match value {
             "table" => Ok(Self::Table),
             "json" => Ok(Self::Json),
-            "sarif" | "cyclonedx-json" => anyhow::bail!(
-                "invalid `--format`: `{value}` is not yet implemented (tracked in issue 3); use `table` or `json`"
+            "sarif" => Ok(Self::Sarif),
+            "cyclonedx-json" => Ok(Self::CycloneDxJson),
+            other => anyhow::bail!(
+                "invalid `--format`: `{other}` (expected table, json, sarif or cyclonedx-json)"
             ),
-            other => anyhow::bail!("invalid `--format`: `{other}` (expected `table` or `json`)"),
         }
     }
 }

@@ -146,3 +146,22 @@ fn missing_database_gives_advice() {
         .code(2)
         .stderr(predicate::str::contains("run `bulwark db import"));
 }
+
+#[test]
+fn sarif_and_cyclonedx_outputs() {
+    let db = database();
+    let dir = project("Django==3.2.3\n");
+    for (format, check) in [
+        ("sarif", "\"version\": \"2.1.0\""),
+        ("cyclonedx-json", "\"vulnerabilities\""),
+    ] {
+        bulwark()
+            .args(["scan", "-o", format, "--db"])
+            .arg(db.path())
+            .arg(dir.path())
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(check))
+            .stdout(predicate::str::contains("PYSEC-2021-98"));
+    }
+}
