@@ -106,4 +106,67 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The database's lock file could not be created or locked.
+    #[error("failed to lock the vulnerability database with `{}`", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A download failed before a response arrived, or while its body was read (connection
+    /// refused, TLS, timeout, connection cut).
+    #[error("failed to download `{url}`")]
+    Http {
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The server answered 404: it has no archive for this ecosystem.
+    #[error("no such ecosystem at `{url}` (404 Not Found)")]
+    NotFound {
+        /// The URL.
+        url: String,
+    },
+    /// The server answered with an unexpected HTTP status.
+    #[error("`{url}` answered HTTP {status}")]
+    HttpStatus {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// A downloaded archive failed verification (size, MD5, not a zip, entries not OSV JSON).
+    #[error("the archive downloaded from `{url}` is invalid: {problem}")]
+    Verify {
+        /// The URL.
+        url: String,
+        /// What was wrong.
+        problem: String,
+    },
+    /// `db update` could download none of the requested ecosystems.
+    #[error(
+        "no OSV archive could be downloaded from `{base_url}`: {}",
+        describe_failures(failures)
+    )]
+    UpdateFailed {
+        /// The base URL.
+        base_url: String,
+        /// Per ecosystem, why it failed.
+        failures: Vec<(String, String)>,
+    },
+}
+
+fn describe_failures(failures: &[(String, String)]) -> String {
+    if failures.is_empty() {
+        return "no ecosystems requested".to_owned();
+    }
+    failures
+        .iter()
+        .map(|(ecosystem, reason)| format!("{ecosystem}: {reason}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -128,10 +128,50 @@ struct Prepared {
 /// The new database is built next to the current one and swapped in with one rename; on any
 /// error the existing database is left as it was.
 ///
+/// Takes the directory's writer lock (`<db_dir>/.lock`), waiting for another import or
+/// update of the same directory to finish first.
+///
 /// # Errors
 /// A source that cannot be read (missing, not a zip, I/O error), an existing database that
 /// cannot be read, or a failure writing the new one.
 pub fn import(
+    db_dir: &Path,
+    sources: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<ImportReport, Error> {
+    let _lock = lock(db_dir)?;
+    import_locked(db_dir, sources, options)
+}
+
+/// Name of the lock file in the database directory. It is never removed: removing it would
+/// let a second writer lock a new file while the first still holds the old one.
+const LOCK_FILE: &str = ".lock";
+
+/// Creates `db_dir` if needed and takes the exclusive lock that serializes writers (imports
+/// and updates, in this and other processes), waiting for a writer that holds it. The lock
+/// is released when the returned file is dropped (or the process exits). Readers do not lock:
+/// generations are immutable and `CURRENT` is replaced atomically.
+pub(crate) fn lock(db_dir: &Path) -> Result<File, Error> {
+    fs::create_dir_all(db_dir).map_err(|source| Error::Write {
+        path: db_dir.to_owned(),
+        source,
+    })?;
+    let path = db_dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    file.lock().map_err(|source| Error::Lock { path, source })?;
+    Ok(file)
+}
+
+/// [`import`] for a caller that holds [`lock`].
+pub(crate) fn import_locked(
     db_dir: &Path,
     sources: &[PathBuf],
     options: &ImportOptions,

@@ -2,13 +2,16 @@
 //!
 //! [`import`] reads OSV records (osv.dev `<Ecosystem>/all.zip` archives or directories of
 //! OSV JSON) and writes a database directory; [`Database::open`] opens it for a scan and
-//! [`Database::advisories_for`] returns the records affecting one package.
+//! [`Database::advisories_for`] returns the records affecting one package. [`update`]
+//! downloads osv.dev's archives (resuming, retrying, verifying) and imports them.
 //!
 //! # On-disk format (version 1)
 //!
 //! ```text
 //! <db dir>/
 //!   CURRENT                 one line: the name of the current generation directory
+//!   .lock                   held (`flock`) by the one import or update writing
+//!   .downloads/             `db update`'s partial and verified archives
 //!   generation-<t>-<pid>/   one complete, immutable database
 //!     meta.json             format version, counts per ecosystem, newest `modified`,
 //!                           import time, sources, malformed counts, file lengths
@@ -66,6 +69,7 @@ mod error;
 mod format;
 mod import;
 pub mod osv;
+mod update;
 
 use std::path::PathBuf;
 
@@ -73,6 +77,7 @@ pub use database::{Database, EcosystemStatus, SourceStatus, Status};
 pub use error::Error;
 pub use import::{ImportOptions, ImportReport, MalformedRecord, SourceReport, import};
 pub use osv::Advisory;
+pub use update::{DEFAULT_BASE_URL, DEFAULT_ECOSYSTEMS, UpdateOptions, UpdateReport, update};
 
 /// The on-disk format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = format::FORMAT_VERSION;
