@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::str::FromStr;
 
-use bulwark_catalog::{CatalogError, Resolver};
+use bulwark_catalog::{CatalogError, CatalogOutput, Resolver};
 use bulwark_inventory::{
     Component, ComponentId, Ecosystem, Hash, HashAlgorithm, Location, PackageName, Relationship,
     RelationshipKind, Scope,
@@ -265,6 +265,20 @@ pub(crate) fn depends_on(from: &Component, to: &Component) -> Relationship {
     }
 }
 
+/// A lockfile's output: its components and their edges, sorted and without repeats.
+pub(crate) fn output(
+    components: Vec<Component>,
+    mut relationships: Vec<Relationship>,
+) -> CatalogOutput {
+    relationships.sort();
+    relationships.dedup();
+    CatalogOutput {
+        components,
+        relationships,
+        ..CatalogOutput::default()
+    }
+}
+
 /// Edges between lock entries as `(from, to, scope of the edge)`: `Required` for a plain
 /// dependency, `Optional` through an extra, `Development` through a dev group.
 pub(crate) type ScopedEdge = (usize, usize, Scope);
@@ -366,6 +380,61 @@ pub(crate) mod test_support {
         }
         let text = fs_err::read_to_string(testdata(folder).join("EXPECTED.json")).unwrap();
         serde_json::from_str::<File>(&text).unwrap().expected
+    }
+
+    /// Checks every case of `testdata/<folder>/EXPECTED.json`: a case that wants an error
+    /// gets one; otherwise the `(name, version)` pairs of the components `compared` keeps
+    /// are the expected packages plus, for that fixture, the `additions` (`(fixture, name)`
+    /// of entries bulwark reports without a version where scalibr drops them), and then
+    /// `extra_checks` runs on the case.
+    pub(crate) fn assert_expected_json(
+        cataloger: &dyn Cataloger,
+        folder: &str,
+        compared: impl Fn(&Component) -> bool,
+        additions: &[(&str, &str)],
+        extra_checks: impl Fn(&ExpectedCase, &CatalogOutput),
+    ) {
+        for (fixture, cases) in expected(folder) {
+            let result = catalog_fixture(cataloger, folder, &fixture);
+            for case in cases {
+                if case.want_error.is_some() {
+                    assert!(result.is_err(), "{}", case.test);
+                    continue;
+                }
+                let output = result.as_ref().unwrap();
+                let mut want: BTreeSet<(String, String)> = case
+                    .packages
+                    .iter()
+                    .map(|p| (p.name.clone(), p.version.clone()))
+                    .collect();
+                for (file, name) in additions {
+                    if *file == fixture {
+                        want.insert(((*name).to_owned(), String::new()));
+                    }
+                }
+                let found = output.components.iter().filter(|c| compared(c));
+                assert_eq!(name_versions(found), want, "{}", case.test);
+                extra_checks(&case, output);
+            }
+        }
+    }
+
+    /// Every component an expected package states a commit for has that commit in its VCS
+    /// source.
+    pub(crate) fn assert_commits(case: &ExpectedCase, output: &CatalogOutput) {
+        for package in case.packages.iter().filter(|p| p.commit.is_some()) {
+            let component = output
+                .components
+                .iter()
+                .find(|c| c.name == package.name)
+                .unwrap();
+            assert!(
+                matches!(&component.source, Some(PackageSource::Vcs { commit, .. }) if commit == &package.commit),
+                "{}: {:?}",
+                case.test,
+                component.source
+            );
+        }
     }
 
     /// `(name, version)` pairs, a missing version as `""` the way `EXPECTED.json` writes it.

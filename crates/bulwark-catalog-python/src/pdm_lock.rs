@@ -15,7 +15,7 @@ use bulwark_inventory::{PackageSource, Scope};
 use serde::Deserialize;
 
 use crate::lockfile::{
-    PackageBlocks, PackageIndex, add_prefixed_hash, depends_on, lock_component, normalized,
+    PackageBlocks, PackageIndex, add_prefixed_hash, depends_on, lock_component, normalized, output,
     parse_toml, read_text,
 };
 use crate::requirement::{DeclaredRequirement, is_commit};
@@ -213,21 +213,15 @@ fn catalog_lock(lock: &PdmLock, text: &str, path: &str) -> CatalogOutput {
             }
         }
     }
-    relationships.sort();
-    relationships.dedup();
-    CatalogOutput {
-        components,
-        relationships,
-        ..CatalogOutput::default()
-    }
+    output(components, relationships)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::lockfile::test_support::{catalog_fixture, expected, listing, name_versions};
+    use crate::lockfile::test_support::{
+        assert_commits, assert_expected_json, catalog_fixture, listing,
+    };
 
     const FOLDER: &str = "pdm";
 
@@ -246,34 +240,7 @@ mod tests {
     /// Every case of the osv-scalibr expectations, commits included.
     #[test]
     fn osv_scalibr_fixtures_match_expected_json() {
-        for (fixture, cases) in expected(FOLDER) {
-            let result = catalog_fixture(&PdmLockCataloger, FOLDER, &fixture);
-            for case in cases {
-                if case.want_error.is_some() {
-                    assert!(result.is_err(), "{}", case.test);
-                    continue;
-                }
-                let output = result.as_ref().unwrap();
-                let want: BTreeSet<(String, String)> = case
-                    .packages
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version.clone()))
-                    .collect();
-                assert_eq!(name_versions(&output.components), want, "{}", case.test);
-                for package in case.packages.iter().filter(|p| p.commit.is_some()) {
-                    let component = output
-                        .components
-                        .iter()
-                        .find(|c| c.name == package.name)
-                        .unwrap();
-                    assert!(
-                        matches!(&component.source, Some(PackageSource::Vcs { commit, .. }) if commit == &package.commit),
-                        "{}",
-                        case.test
-                    );
-                }
-            }
-        }
+        assert_expected_json(&PdmLockCataloger, FOLDER, |_| true, &[], assert_commits);
     }
 
     #[test]

@@ -162,10 +162,8 @@ impl Entry {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::lockfile::test_support::{catalog_fixture, expected, listing, name_versions};
+    use crate::lockfile::test_support::{assert_expected_json, catalog_fixture, listing};
 
     const FOLDER: &str = "pipenv";
 
@@ -190,27 +188,13 @@ mod tests {
             ("no-version.json", "markupsafe"),
             ("no-version.json", "itsdangerous"),
         ];
-        for (fixture, cases) in expected(FOLDER) {
-            let result = catalog_fixture(&PipfileLockCataloger, FOLDER, &fixture);
-            for case in cases {
-                if case.want_error.is_some() {
-                    assert!(result.is_err(), "{}", case.test);
-                    continue;
-                }
-                let output = result.as_ref().unwrap();
-                let mut want: BTreeSet<(String, String)> = case
-                    .packages
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version.clone()))
-                    .collect();
-                for (file, name) in additions {
-                    if *file == fixture {
-                        want.insert(((*name).to_owned(), String::new()));
-                    }
-                }
-                assert_eq!(name_versions(&output.components), want, "{}", case.test);
-            }
-        }
+        assert_expected_json(
+            &PipfileLockCataloger,
+            FOLDER,
+            |_| true,
+            additions,
+            |_, _| {},
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use bulwark_inventory::{PackageSource, Scope};
 use serde::Deserialize;
 
 use crate::lockfile::{
-    PackageBlocks, PackageIndex, add_prefixed_hash, depends_on, lock_component, normalized,
+    PackageBlocks, PackageIndex, add_prefixed_hash, depends_on, lock_component, normalized, output,
     parse_toml, read_text,
 };
 
@@ -217,21 +217,15 @@ fn catalog_lock(lock: &PoetryLock, text: &str, path: &str) -> CatalogOutput {
             }
         }
     }
-    relationships.sort();
-    relationships.dedup();
-    CatalogOutput {
-        components,
-        relationships,
-        ..CatalogOutput::default()
-    }
+    output(components, relationships)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::lockfile::test_support::{catalog_fixture, expected, listing, name_versions};
+    use crate::lockfile::test_support::{
+        assert_commits, assert_expected_json, catalog_fixture, listing,
+    };
 
     const FOLDER: &str = "poetry";
 
@@ -251,36 +245,7 @@ mod tests {
     /// states (`dev` ↔ development, `optional` ↔ optional) and git commits.
     #[test]
     fn osv_scalibr_fixtures_match_expected_json() {
-        for (fixture, cases) in expected(FOLDER) {
-            let result = catalog_fixture(&PoetryLockCataloger, FOLDER, &fixture);
-            for case in cases {
-                if case.want_error.is_some() {
-                    assert!(result.is_err(), "{}", case.test);
-                    continue;
-                }
-                let output = result.as_ref().unwrap();
-                let want: BTreeSet<(String, String)> = case
-                    .packages
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version.clone()))
-                    .collect();
-                assert_eq!(name_versions(&output.components), want, "{}", case.test);
-                for package in &case.packages {
-                    if let Some(commit) = &package.commit {
-                        let component = output
-                            .components
-                            .iter()
-                            .find(|c| c.name == package.name)
-                            .unwrap();
-                        assert!(
-                            matches!(&component.source, Some(PackageSource::Vcs { commit: Some(c), .. }) if c == commit),
-                            "{}",
-                            case.test
-                        );
-                    }
-                }
-            }
-        }
+        assert_expected_json(&PoetryLockCataloger, FOLDER, |_| true, &[], assert_commits);
     }
 
     #[test]

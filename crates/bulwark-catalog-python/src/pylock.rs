@@ -17,7 +17,8 @@ use bulwark_inventory::{ComponentKind, PackageSource, Scope};
 use serde::Deserialize;
 
 use crate::lockfile::{
-    PackageBlocks, PackageIndex, add_hash_table, depends_on, lock_component, parse_toml, read_text,
+    PackageBlocks, PackageIndex, add_hash_table, depends_on, lock_component, output, parse_toml,
+    read_text,
 };
 
 const ID: &str = "python/pylock";
@@ -238,21 +239,15 @@ fn catalog_lock(lock: &Pylock, text: &str, path: &str) -> CatalogOutput {
             }
         }
     }
-    relationships.sort();
-    relationships.dedup();
-    CatalogOutput {
-        components,
-        relationships,
-        ..CatalogOutput::default()
-    }
+    output(components, relationships)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::lockfile::test_support::{catalog_fixture, expected, listing, name_versions};
+    use crate::lockfile::test_support::{
+        assert_commits, assert_expected_json, catalog_fixture, listing,
+    };
 
     const FOLDER: &str = "pylock";
 
@@ -280,39 +275,13 @@ mod tests {
             ("commits.toml", "net-inf-eval"),
             ("pip-just-self.toml", "hspaans-github-io"),
         ];
-        for (fixture, cases) in expected(FOLDER) {
-            let result = catalog_fixture(&PylockCataloger, FOLDER, &fixture);
-            for case in cases {
-                if case.want_error.is_some() {
-                    assert!(result.is_err(), "{}", case.test);
-                    continue;
-                }
-                let output = result.as_ref().unwrap();
-                let mut want: BTreeSet<(String, String)> = case
-                    .packages
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version.clone()))
-                    .collect();
-                for (file, name) in additions {
-                    if *file == fixture {
-                        want.insert(((*name).to_owned(), String::new()));
-                    }
-                }
-                assert_eq!(name_versions(&output.components), want, "{}", case.test);
-                for package in case.packages.iter().filter(|p| p.commit.is_some()) {
-                    let component = output
-                        .components
-                        .iter()
-                        .find(|c| c.name == package.name)
-                        .unwrap();
-                    assert!(
-                        matches!(&component.source, Some(PackageSource::Vcs { commit, .. }) if commit == &package.commit),
-                        "{}",
-                        case.test
-                    );
-                }
-            }
-        }
+        assert_expected_json(
+            &PylockCataloger,
+            FOLDER,
+            |_| true,
+            additions,
+            assert_commits,
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use bulwark_inventory::{ComponentKind, PackageSource, Scope};
 use serde::Deserialize;
 
 use crate::lockfile::{
-    PackageBlocks, PackageIndex, ScopedEdge, add_prefixed_hash, depends_on, lock_component,
+    PackageBlocks, PackageIndex, ScopedEdge, add_prefixed_hash, depends_on, lock_component, output,
     parse_toml, reachable_scopes, read_text,
 };
 use crate::requirement::is_commit;
@@ -225,25 +225,19 @@ fn catalog_lock(lock: &UvLock, text: &str, path: &str) -> CatalogOutput {
         component.scope = scope.unwrap_or_default();
     }
 
-    let mut relationships: Vec<_> = edges
+    let relationships: Vec<_> = edges
         .iter()
         .map(|(from, to, _)| depends_on(&components[*from], &components[*to]))
         .collect();
-    relationships.sort();
-    relationships.dedup();
-    CatalogOutput {
-        components,
-        relationships,
-        ..CatalogOutput::default()
-    }
+    output(components, relationships)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
     use super::*;
-    use crate::lockfile::test_support::{catalog_fixture, expected, listing, name_versions};
+    use crate::lockfile::test_support::{
+        assert_commits, assert_expected_json, catalog_fixture, listing,
+    };
 
     const FOLDER: &str = "uv";
 
@@ -264,37 +258,8 @@ mod tests {
     /// from, so applications are left out of the comparison and checked on their own.
     #[test]
     fn osv_scalibr_fixtures_match_expected_json() {
-        for (fixture, cases) in expected(FOLDER) {
-            let result = catalog_fixture(&UvLockCataloger, FOLDER, &fixture);
-            for case in cases {
-                if case.want_error.is_some() {
-                    assert!(result.is_err(), "{}", case.test);
-                    continue;
-                }
-                let output = result.as_ref().unwrap();
-                let libraries = output
-                    .components
-                    .iter()
-                    .filter(|c| c.kind == ComponentKind::Library);
-                let want: BTreeSet<(String, String)> = case
-                    .packages
-                    .iter()
-                    .map(|p| (p.name.clone(), p.version.clone()))
-                    .collect();
-                assert_eq!(name_versions(libraries), want, "{}", case.test);
-                for package in case.packages.iter().filter(|p| p.commit.is_some()) {
-                    let component = output
-                        .components
-                        .iter()
-                        .find(|c| c.name == package.name)
-                        .unwrap();
-                    let Some(PackageSource::Vcs { commit, .. }) = &component.source else {
-                        panic!("{:?}", component.source);
-                    };
-                    assert_eq!(commit, &package.commit, "{}", case.test);
-                }
-            }
-        }
+        let libraries = |c: &bulwark_inventory::Component| c.kind == ComponentKind::Library;
+        assert_expected_json(&UvLockCataloger, FOLDER, libraries, &[], assert_commits);
     }
 
     #[test]
