@@ -75,8 +75,15 @@ pub(crate) enum DbCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Download the OSV archives and swap them in atomically (not yet implemented).
-    Update(PassThroughArgs),
+    /// Download the OSV archives (resuming, retrying, verified) and swap them in atomically.
+    Update {
+        /// Base URL holding `<Ecosystem>/all.zip` [default: the public OSV bucket].
+        #[arg(long, value_name = "URL")]
+        source: Option<String>,
+        /// Ecosystems to download (repeatable) [default: those bulwark catalogs].
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
+    },
     /// Show ecosystems, record counts, the newest modification and the database's age.
     Status {
         /// Print the status as JSON.

@@ -16,11 +16,10 @@ pub(crate) fn run(args: &DbArgs, printer: Printer) -> anyhow::Result<ExitStatus>
     let dir = database_dir(args.db.as_deref())?;
     match &args.command {
         DbCommand::Import { paths } => import(&dir, paths, printer),
-        DbCommand::Update(_) => {
-            anyhow::bail!(
-                "`bulwark db update` is not yet implemented (tracked in issue 3); download the OSV zips and use `bulwark db import`"
-            )
-        }
+        DbCommand::Update {
+            source,
+            ecosystems,
+        } => update(&dir, source.as_deref(), ecosystems, printer),
         DbCommand::Status { json } => status(&dir, *json, printer),
     }
 }
@@ -64,6 +63,41 @@ fn import(dir: &Path, paths: &[PathBuf], printer: Printer) -> anyhow::Result<Exi
         report.records,
         report.withdrawn,
     ));
+    Ok(ExitStatus::Success)
+}
+
+fn update(
+    dir: &Path,
+    source: Option<&str>,
+    ecosystems: &[String],
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
+    let mut options = bulwark_vulndb::UpdateOptions::default();
+    if let Some(source) = source {
+        source.clone_into(&mut options.base_url);
+    }
+    if !ecosystems.is_empty() {
+        ecosystems.clone_into(&mut options.ecosystems);
+    }
+    let report = bulwark_vulndb::update(dir, &options)
+        .with_context(|| format!("cannot update `{}`", dir.display()))?;
+    for (ecosystem, reason) in &report.failed {
+        printer.warning(&format!("{ecosystem}: {reason}; its old records are kept"));
+    }
+    for (ecosystem, bytes) in &report.downloaded {
+        printer.info(&format!("downloaded {ecosystem} ({bytes} bytes)"));
+    }
+    if let Some(import) = &report.import {
+        printer.info(&format!(
+            "{} records read: {} added, {} updated, {} unchanged, {} malformed; {} records in all",
+            import.read,
+            import.added,
+            import.updated,
+            import.unchanged,
+            import.malformed.len(),
+            import.records
+        ));
+    }
     Ok(ExitStatus::Success)
 }
 
