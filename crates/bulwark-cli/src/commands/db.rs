@@ -16,10 +16,9 @@ pub(crate) fn run(args: &DbArgs, printer: Printer) -> anyhow::Result<ExitStatus>
     let dir = database_dir(args.db.as_deref())?;
     match &args.command {
         DbCommand::Import { paths } => import(&dir, paths, printer),
-        DbCommand::Update {
-            source,
-            ecosystems,
-        } => update(&dir, source.as_deref(), ecosystems, printer),
+        DbCommand::Update { source, ecosystems } => {
+            update(&dir, source.as_deref(), ecosystems, printer)
+        }
         DbCommand::Status { json } => status(&dir, *json, printer),
     }
 }
