@@ -12,7 +12,9 @@ use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver}
 use bulwark_inventory::{Component, PackageSource, Scope};
 use serde::Deserialize;
 
-use crate::lockfile::{add_prefixed_hash, json_key_line, lock_component, parse_json, read_text};
+use crate::lockfile::{
+    LineIndex, add_prefixed_hash, json_key_line, lock_component, parse_json, read_text,
+};
 use crate::requirement::{is_commit, url_source};
 
 const ID: &str = "python/pipfile-lock";
@@ -45,6 +47,7 @@ impl Cataloger for PipfileLockCataloger {
             return Ok(CatalogOutput::default());
         };
         let lock: PipfileLock = parse_json(&text)?;
+        let lines = LineIndex::new(&text);
         let mut components = Vec::new();
         for (section, entries, scope) in [
             ("default", &lock.default, Scope::Required),
@@ -52,9 +55,27 @@ impl Cataloger for PipfileLockCataloger {
         ] {
             // Lines are found by searching for the key after the section's key: cheap, and
             // right for every lockfile pipenv writes (minified ones are one line anyway).
-            let section_start = json_key_line(&text, section, 0).map_or(0, |(_, end)| end);
+            // pipenv writes entries sorted, the order they are iterated in here, so each search
+            // starts after the previous hit and the section is read once. A hit past the
+            // section's end (the same name in the next section) falls back to a search from
+            // the section start, which keeps hand-edited, unsorted files right.
+            let section_start = json_key_line(&text, &lines, section, 0).map_or(0, |(_, end)| end);
+            let section_end = ["default", "develop"]
+                .iter()
+                .filter_map(|other| json_key_line(&text, &lines, other, 0))
+                .map(|(_, end)| end)
+                .filter(|end| *end > section_start)
+                .min()
+                .unwrap_or(text.len());
+            let mut cursor = section_start;
             for (name, entry) in entries {
-                let line = json_key_line(&text, name, section_start).map(|(line, _)| line);
+                let found = json_key_line(&text, &lines, name, cursor)
+                    .filter(|(_, end)| *end <= section_end)
+                    .or_else(|| json_key_line(&text, &lines, name, section_start));
+                if let Some((_, end)) = found {
+                    cursor = end;
+                }
+                let line = found.map(|(line, _)| line);
                 components.push(entry.component(name, &lock.meta, file.path, line, scope));
             }
         }
