@@ -15,17 +15,17 @@
 //!       - transformers==4.36.2
 //! ```
 
-use std::convert::Infallible;
 use std::fmt;
 use std::io;
 use std::str::FromStr;
 
+use bulwark_catalog::requirement_text::{RawUrl, split_extras, split_marker, split_name};
 use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver};
 use bulwark_inventory::{
     Component, Ecosystem, Location, Metadata, PackageSource, Problem, PythonRequirement,
 };
 use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{Pep508ErrorSource, Pep508Url, Requirement, VersionOrUrl};
+use pep508_rs::{Pep508ErrorSource, Requirement, VersionOrUrl};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -251,24 +251,6 @@ fn conda_component(
     Ok(component)
 }
 
-/// A URL kept as written: bulwark reports URLs and never fetches them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RawUrl(String);
-
-impl fmt::Display for RawUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Pep508Url for RawUrl {
-    type Err = Infallible;
-
-    fn parse_url(url: &str, _working_dir: Option<&std::path::Path>) -> Result<Self, Self::Err> {
-        Ok(Self(url.to_owned()))
-    }
-}
-
 /// A pip entry as a PyPI component. Options (`-r requirements.txt`, `--index-url ...`,
 /// `-e .`) and bare paths name no package and give `None`; a bare VCS or archive URL is
 /// reported when its `#egg=` fragment names the package.
@@ -366,49 +348,6 @@ fn egg_component(
     component.source = Some(crate::pip_url_source(url));
     component.metadata = Metadata::PythonRequirement(PythonRequirement::default());
     Some(component)
-}
-
-/// Splits off the leading distribution name as written (`pep508_rs` normalizes it).
-fn split_name(text: &str) -> (&str, &str) {
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        .unwrap_or(text.len());
-    text.split_at(end)
-}
-
-/// Splits off a leading `[extra, ...]` list.
-fn split_extras(rest: &str) -> (Vec<String>, &str) {
-    let trimmed = rest.trim_start();
-    if let Some(inner) = trimmed.strip_prefix('[')
-        && let Some(end) = inner.find(']')
-    {
-        let extras = inner[..end]
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect();
-        return (extras, &inner[end + 1..]);
-    }
-    (Vec::new(), rest)
-}
-
-/// Splits `specifier ; marker`, dropping the parentheses of the old `name (>=1.0)` form.
-fn split_marker(rest: &str) -> (String, Option<String>) {
-    let (specifier, marker) = match rest.split_once(';') {
-        Some((specifier, marker)) => (specifier, Some(marker.trim())),
-        None => (rest, None),
-    };
-    let specifier = specifier.trim();
-    let specifier = specifier
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .unwrap_or(specifier)
-        .trim();
-    (
-        specifier.to_owned(),
-        marker.filter(|m| !m.is_empty()).map(str::to_owned),
-    )
 }
 
 #[cfg(test)]

@@ -6,34 +6,14 @@
 //! (`1.2-alpha` → `1.2a0`) and markers (`python_version` → `python_full_version`), and an
 //! inventory shows what the source says.
 
-use std::convert::Infallible;
-use std::fmt;
 use std::str::FromStr;
 
+use bulwark_catalog::requirement_text::{RawUrl, split_extras, split_marker, split_name};
 use bulwark_inventory::{
     Component, Ecosystem, Location, Metadata, PackageName, PackageSource, PythonRequirement, Scope,
 };
 use pep508_rs::pep440_rs::Operator;
-use pep508_rs::{Pep508ErrorSource, Pep508Url, Requirement, VersionOrUrl};
-
-/// A URL kept exactly as written: bulwark reports URLs and never fetches them, so it needs
-/// neither `url::Url`'s validation (`${TOKEN}` in a URL is fine) nor its normalization.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct RawUrl(String);
-
-impl fmt::Display for RawUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Pep508Url for RawUrl {
-    type Err = Infallible;
-
-    fn parse_url(url: &str, _working_dir: Option<&std::path::Path>) -> Result<Self, Self::Err> {
-        Ok(Self(url.to_owned()))
-    }
-}
+use pep508_rs::{Pep508ErrorSource, Requirement, VersionOrUrl};
 
 /// A requirement string that is not PEP 508.
 #[derive(Debug, thiserror::Error)]
@@ -203,50 +183,6 @@ impl DeclaredRequirement {
         });
         component
     }
-}
-
-/// Splits off the leading distribution name (`[A-Za-z0-9._-]+`).
-fn split_name(text: &str) -> (&str, &str) {
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-        .unwrap_or(text.len());
-    text.split_at(end)
-}
-
-/// Splits off a leading `[extra, ...]` list.
-fn split_extras(rest: &str) -> (Vec<String>, &str) {
-    let trimmed = rest.trim_start();
-    if let Some(inner) = trimmed.strip_prefix('[')
-        && let Some(end) = inner.find(']')
-    {
-        let extras = inner[..end]
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect();
-        return (extras, &inner[end + 1..]);
-    }
-    (Vec::new(), rest)
-}
-
-/// Splits `specifier ; marker` (no `;` can occur in a specifier); drops the parentheses of
-/// the old `name (>=1.0)` form.
-fn split_marker(rest: &str) -> (String, Option<String>) {
-    let (specifier, marker) = match rest.split_once(';') {
-        Some((specifier, marker)) => (specifier, Some(marker.trim())),
-        None => (rest, None),
-    };
-    let specifier = specifier.trim();
-    let specifier = specifier
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .unwrap_or(specifier)
-        .trim();
-    (
-        specifier.to_owned(),
-        marker.filter(|m| !m.is_empty()).map(str::to_owned),
-    )
 }
 
 /// The version of a single `==X` / `===X` specifier, as written.

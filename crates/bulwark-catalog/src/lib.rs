@@ -12,6 +12,7 @@
 
 mod cataloger;
 mod path;
+pub mod requirement_text;
 mod resolver;
 pub mod walk;
 
