@@ -4,9 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// bulwark: what is in your AI/ML stack, and what is wrong with it.
+/// The command line: one binary, a subcommand per job.
 #[derive(Debug, Parser)]
-#[command(name = "bulwark", version, about, long_about = None)]
+#[command(
+    name = "bulwark",
+    version,
+    about = "What is in your AI/ML stack, and which known vulnerabilities affect it",
+    long_about = None
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
