@@ -408,6 +408,7 @@ fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata) {
                     conda.build_number.map(|n| n.to_string()),
                 ),
                 ("bulwark:conda:prefix", conda.prefix.clone()),
+                ("bulwark:conda:spec", conda.spec.clone()),
             ];
             properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
         }

@@ -153,7 +153,7 @@ fn read_bulwark(properties: &BTreeMap<&str, Vec<&str>>, facts: &mut Facts) {
             build: one("conda:build"),
             build_number: one("conda:build-number").and_then(|n| n.parse().ok()),
             prefix: one("conda:prefix"),
-            spec: None,
+            spec: one("conda:spec"),
         })
     } else {
         Metadata::None
