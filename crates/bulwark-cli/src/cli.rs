@@ -113,6 +113,10 @@ pub(crate) struct ScanArgs {
     /// Leave out findings with this id or alias (repeatable).
     #[arg(long = "ignore", value_name = "ID")]
     pub(crate) ignore: Vec<String>,
+    /// Explain why the finding with this id (or alias) matched: which record, which affected
+    /// entry, which range and which comparisons; printed instead of the report.
+    #[arg(long, value_name = "ID", conflicts_with = "format")]
+    pub(crate) explain: Option<String>,
 }
 
 #[derive(Debug, Args)]

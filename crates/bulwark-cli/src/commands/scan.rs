@@ -29,6 +29,12 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
     let report = bulwark_match::match_inventory(&inventory, &database, &options)
         .context("cannot match against the vulnerability database")?;
 
+    if let Some(id) = &args.explain {
+        printer
+            .document(explain(&report, id)?.as_bytes())
+            .context("cannot write to stdout")?;
+        return Ok(ExitStatus::Success);
+    }
     let document = match format {
         OutputFormat::Json => json_document(&inventory, &report)?,
         OutputFormat::Table => table(&report, printer.stdout_is_terminal()),
@@ -166,6 +172,62 @@ fn json_document(inventory: &Inventory, report: &MatchReport) -> anyhow::Result<
     };
     let mut text = serde_json::to_string_pretty(&document).context("cannot encode the report")?;
     text.push('\n');
+    Ok(text)
+}
+
+/// Every finding with `id` among its ids, and for each matched record the entry, the range
+/// and the comparisons that put the version inside it.
+fn explain(report: &MatchReport, id: &str) -> anyhow::Result<String> {
+    let findings: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == id || f.aliases.iter().any(|a| a == id))
+        .collect();
+    if findings.is_empty() {
+        anyhow::bail!("no finding has the id or alias `{id}` in this scan");
+    }
+    let mut text = String::new();
+    for finding in findings {
+        let _ = writeln!(
+            text,
+            "{} affects {} {} ({}){}",
+            finding.id,
+            finding.package.name,
+            finding.package.version,
+            finding.package.ecosystem,
+            finding
+                .package
+                .purl
+                .as_deref()
+                .map(|p| format!(", {p}"))
+                .unwrap_or_default()
+        );
+        if !finding.aliases.is_empty() {
+            let _ = writeln!(text, "  aliases: {}", finding.aliases.join(", "));
+        }
+        let _ = writeln!(
+            text,
+            "  severity: {} (from {})",
+            finding.severity.as_str(),
+            finding.severity_source
+        );
+        for reason in &finding.explanation {
+            let range = reason.range_index.map_or_else(
+                || "the versions list".to_owned(),
+                |i| format!("ranges[{i}]"),
+            );
+            let _ = writeln!(
+                text,
+                "  matched {} affected[{}] {range} ({}): {}",
+                reason.advisory_id, reason.affected_index, reason.range_type, reason.comparison
+            );
+        }
+        if finding.fixed_versions.is_empty() {
+            let _ = writeln!(text, "  no fixed version known");
+        } else {
+            let _ = writeln!(text, "  fixed in: {}", finding.fixed_versions.join(", "));
+        }
+    }
     Ok(text)
 }
 

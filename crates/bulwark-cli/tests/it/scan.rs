@@ -165,3 +165,40 @@ fn sarif_and_cyclonedx_outputs() {
             .stdout(predicate::str::contains("PYSEC-2021-98"));
     }
 }
+
+#[test]
+fn explain_names_the_record_the_range_and_the_comparison() {
+    let db = database();
+    let dir = project("Django==3.2.3\n");
+    let output = bulwark()
+        .args(["scan", "--explain", "PYSEC-2021-98", "--db"])
+        .arg(db.path())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("PYSEC-2021-98 affects Django 3.2.3 (PyPI)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("matched PYSEC-2021-98 affected[0] ranges[0] (ECOSYSTEM): "),
+        "{text}"
+    );
+    assert!(text.contains("3.2.3"), "{text}");
+    assert!(text.contains("fixed in: "), "{text}");
+    bulwark()
+        .args(["scan", "--explain", "CVE-0000-0000", "--db"])
+        .arg(db.path())
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no finding has the id or alias `CVE-0000-0000`",
+        ));
+}
