@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::{Ecosystem, License, PackageName, Purl};
+use crate::{Ecosystem, License, PackageName, Purl, SortedSet};
 
 /// What sort of thing a component is. Maps onto CycloneDX component types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -351,7 +351,7 @@ pub struct Component {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cpes: Vec<String>,
     /// Every place the component was found.
-    pub locations: BTreeSet<Location>,
+    pub locations: SortedSet<Location>,
     /// Artifact digests (wheel or archive hashes from lockfiles, conda `sha256`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub hashes: BTreeSet<Hash>,
@@ -370,7 +370,7 @@ pub struct Component {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<PackageSource>,
     /// Ids of the catalogers that found it (`python/uv-lock`).
-    pub found_by: BTreeSet<String>,
+    pub found_by: SortedSet<String>,
     /// Files the component installed. Used to decide which package owns which file; not
     /// written to SBOMs (a PyTorch wheel alone installs over ten thousand files).
     #[serde(skip)]
@@ -397,14 +397,14 @@ impl Component {
             purl,
             also_known_as: Vec::new(),
             cpes: Vec::new(),
-            locations: BTreeSet::from([location]),
+            locations: SortedSet::from([location]),
             hashes: BTreeSet::new(),
             licenses: Vec::new(),
             supplier: None,
             description: None,
             scope: Scope::Required,
             source: None,
-            found_by: BTreeSet::from([found_by.to_owned()]),
+            found_by: SortedSet::from([found_by.to_owned()]),
             files: Vec::new(),
             metadata: Metadata::None,
         }

@@ -22,6 +22,7 @@ mod inventory;
 mod license;
 mod name;
 mod purl;
+mod set;
 
 pub use component::{
     Component, ComponentKind, CondaPackage, DirectUrl, FileEntry, Hash, HashAlgorithm, Location,
@@ -34,3 +35,4 @@ pub use inventory::{
 pub use license::License;
 pub use name::PackageName;
 pub use purl::Purl;
+pub use set::SortedSet;

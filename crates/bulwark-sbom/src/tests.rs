@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use bulwark_inventory::{
     Component, ComponentId, ComponentKind, CondaPackage, Ecosystem, Hash, HashAlgorithm, Inventory,
     License, Location, Metadata, PackageSource, Problem, Purl, PythonDistribution,
-    PythonRequirement, Relationship, RelationshipKind, Scope,
+    PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde_json::Value;
 use time::macros::datetime;
@@ -187,7 +187,7 @@ pub(crate) fn inventory() -> Inventory {
             "not a cpe".into(),
             "cpe:/a:nvidia:cudnn:8.9.7.29".into(),
         ],
-        locations: BTreeSet::from([Location {
+        locations: SortedSet::from([Location {
             path: "opt/<weird> & 'dir'/\"libcudnn\".so.8".into(),
             line: None,
             layer: Some("sha256:".to_owned() + &"d".repeat(64)),
@@ -200,7 +200,7 @@ pub(crate) fn inventory() -> Inventory {
         description: Some("Deep neural network library \u{1} with a control character".into()),
         scope: Scope::Required,
         source: None,
-        found_by: BTreeSet::from(["gpu/libraries".to_owned()]),
+        found_by: SortedSet::from(["gpu/libraries".to_owned()]),
         files: Vec::new(),
         metadata: Metadata::None,
     };
@@ -213,14 +213,14 @@ pub(crate) fn inventory() -> Inventory {
         purl: None,
         also_known_as: Vec::new(),
         cpes: Vec::new(),
-        locations: BTreeSet::from([Location::new("models/bert-base.safetensors")]),
+        locations: SortedSet::from([Location::new("models/bert-base.safetensors")]),
         hashes: BTreeSet::from([sha256('e')]),
         licenses: vec![License::Expression("Apache-2.0".into())],
         supplier: None,
         description: None,
         scope: Scope::Required,
         source: None,
-        found_by: BTreeSet::from(["model/safetensors".to_owned()]),
+        found_by: SortedSet::from(["model/safetensors".to_owned()]),
         files: Vec::new(),
         metadata: Metadata::None,
     };

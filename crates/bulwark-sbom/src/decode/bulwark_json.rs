@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use bulwark_inventory::{
     Component, ComponentId, CondaPackage, DirectUrl, Ecosystem, Hash, HashAlgorithm, Inventory,
     License, Location, Metadata, PackageSource, Problem, Purl, PythonDistribution,
-    PythonRequirement, Relationship, RelationshipKind, Scope,
+    PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -284,7 +284,7 @@ fn convert(component: JsonComponent, source_name: &str) -> Result<Component, Str
             .filter_map(|p| Purl::parse(p))
             .collect(),
         cpes: component.cpes,
-        locations,
+        locations: locations.into_iter().collect(),
         hashes: component
             .hashes
             .iter()
@@ -322,9 +322,9 @@ fn convert(component: JsonComponent, source_name: &str) -> Result<Component, Str
             JsonSource::Path { path, editable } => PackageSource::Path { path, editable },
         }),
         found_by: if component.found_by.is_empty() {
-            BTreeSet::from([FOUND_BY.to_owned()])
+            SortedSet::from([FOUND_BY.to_owned()])
         } else {
-            component.found_by
+            component.found_by.into_iter().collect()
         },
         files: Vec::new(),
         metadata: match component.metadata {

@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use bulwark_inventory::{
     Component, ComponentId, ComponentKind, Hash, HashAlgorithm, Inventory, License, Location,
-    Problem, Purl, Relationship, RelationshipKind, Scope,
+    Problem, Purl, Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde::Deserialize;
 
@@ -524,7 +524,7 @@ fn convert_component<C>(
         purl: identity.map(|i| i.purl),
         also_known_as,
         cpes,
-        locations,
+        locations: locations.into_iter().collect(),
         hashes,
         licenses,
         supplier: supplier(raw),
@@ -536,7 +536,7 @@ fn convert_component<C>(
         },
         source,
         found_by: if found_by.is_empty() {
-            BTreeSet::from([FOUND_BY.to_owned()])
+            SortedSet::from([FOUND_BY.to_owned()])
         } else {
             found_by.into_iter().collect()
         },

@@ -30,7 +30,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bulwark_inventory::{
     Component, ComponentId, ComponentKind, Hash, HashAlgorithm, Inventory, Location, Problem, Purl,
-    Relationship, RelationshipKind, Scope,
+    Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -383,14 +383,14 @@ fn convert_package(
         purl: identity.map(|i| i.purl),
         also_known_as,
         cpes,
-        locations,
+        locations: locations.into_iter().collect(),
         hashes,
         licenses,
         supplier,
         description: package.description.clone().filter(|d| !d.trim().is_empty()),
         scope: Scope::Required,
         source: None,
-        found_by: BTreeSet::from([FOUND_BY.to_owned()]),
+        found_by: SortedSet::from([FOUND_BY.to_owned()]),
         files: Vec::new(),
         metadata: bulwark_inventory::Metadata::None,
     })

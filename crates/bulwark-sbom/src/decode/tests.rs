@@ -8,7 +8,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use bulwark_inventory::{
-    ComponentId, ComponentKind, Ecosystem, Inventory, Location, Purl, RelationshipKind,
+    ComponentId, ComponentKind, Ecosystem, Inventory, Location, Purl, RelationshipKind, SortedSet,
 };
 
 use super::{DecodeError, decode, looks_like_sbom};
@@ -86,7 +86,7 @@ type Identity = (
     Option<String>,
     Option<Purl>,
     Vec<Purl>,
-    BTreeSet<Location>,
+    SortedSet<Location>,
 );
 
 fn identities(inventory: &Inventory) -> BTreeSet<Identity> {
@@ -306,7 +306,7 @@ fn trivy_outputs() {
         for component in &inventory.components {
             assert_eq!(
                 component.locations,
-                BTreeSet::from([Location::new("requirements.txt")]),
+                SortedSet::from([Location::new("requirements.txt")]),
                 "{name}"
             );
         }
@@ -319,7 +319,7 @@ fn trivy_outputs() {
     let rootfs = decode_fixture("trivy-rootfs-venv.cdx.json");
     assert_eq!(
         rootfs.components[0].locations,
-        BTreeSet::from([Location::new(
+        SortedSet::from([Location::new(
             "venv/lib/python3.11/site-packages/idna-3.6.dist-info/METADATA"
         )])
     );
