@@ -16,6 +16,11 @@ use crate::commands::ExitStatus;
 use crate::env::EnvVars;
 use crate::printer::{Printer, Verbosity};
 
+/// mimalloc returns memory freed between phases (the matcher's short-lived advisory parses
+/// between long-lived findings) instead of holding it as glibc's allocator does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let verbosity = match (cli.global.quiet, cli.global.verbose) {

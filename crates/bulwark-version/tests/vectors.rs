@@ -52,7 +52,10 @@ const MAVEN_OLDER_COMPARATOR: &str = "ordered by an older maven-artifact (before
     other way";
 
 /// Lines whose expected answer comes from an implementation that disagrees with the one
-/// bulwark follows, with the answer bulwark gives.
+/// bulwark follows, with the answer bulwark gives. Maven's own `ComparableVersion` (the
+/// maven-artifact 3.8.7 jar of Debian's `maven` package, run by hand:
+/// `java -cp maven-artifact-3.x.jar org.apache.maven.artifact.versioning.ComparableVersion A B`)
+/// gives bulwark's answer on every one of them.
 const MAVEN_ORDER_EXCEPTIONS: &[(&str, Ordering, &str)] = &[
     (
         "1-1 = 1-ga-1",
