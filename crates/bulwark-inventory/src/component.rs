@@ -299,6 +299,24 @@ pub struct CondaPackage {
     pub spec: Option<String>,
 }
 
+/// Facts about an installed operating-system package (dpkg, apk).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct OsPackage {
+    /// The source package it was built from (dpkg `Source`, apk origin). Distribution
+    /// advisories are keyed by source package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_name: Option<String>,
+    /// The source package's version (dpkg `Source: name (version)`, else the binary's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+    /// The package architecture (`amd64`, `all`, `x86_64`, `noarch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// The distribution and release from `os-release`, `<ID>-<VERSION_ID>` (`debian-12`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distro: Option<String>,
+}
+
 /// Ecosystem-specific facts about a component; one variant per kind of source.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -312,6 +330,8 @@ pub enum Metadata {
     PythonRequirement(PythonRequirement),
     /// A conda package.
     Conda(CondaPackage),
+    /// An installed operating-system package.
+    OsPackage(OsPackage),
 }
 
 impl Metadata {
@@ -321,7 +341,7 @@ impl Metadata {
         match self {
             Self::None => 0,
             Self::PythonRequirement(_) => 1,
-            Self::Conda(_) | Self::PythonDistribution(_) => 2,
+            Self::Conda(_) | Self::PythonDistribution(_) | Self::OsPackage(_) => 2,
         }
     }
 }

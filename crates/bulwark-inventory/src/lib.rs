@@ -26,7 +26,7 @@ mod set;
 
 pub use component::{
     Component, ComponentKind, CondaPackage, DirectUrl, FileEntry, Hash, HashAlgorithm, Location,
-    Metadata, PackageSource, PythonDistribution, PythonRequirement, Scope,
+    Metadata, OsPackage, PackageSource, PythonDistribution, PythonRequirement, Scope,
 };
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
 pub use inventory::{

@@ -412,6 +412,15 @@ fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata) {
             ];
             properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
         }
+        Metadata::OsPackage(os) => {
+            let fields = [
+                ("bulwark:os:source-name", os.source_name.clone()),
+                ("bulwark:os:source-version", os.source_version.clone()),
+                ("bulwark:os:architecture", os.architecture.clone()),
+                ("bulwark:os:distro", os.distro.clone()),
+            ];
+            properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        }
     }
 }
 

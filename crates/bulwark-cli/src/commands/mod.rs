@@ -42,6 +42,7 @@ impl From<ExitStatus> for ExitCode {
 pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     let mut catalogers = bulwark_catalog_python::catalogers();
     catalogers.extend(bulwark_catalog_conda::catalogers());
+    catalogers.extend(bulwark_catalog_os::catalogers());
     catalogers
 }
 
