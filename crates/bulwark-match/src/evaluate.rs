@@ -332,7 +332,7 @@ impl<P> PreparedPackage<P> {
                     .package
                     .as_ref()
                     .and_then(|package| package.ecosystem.release.as_deref());
-                if entry_release != release {
+                if !crate::release_matches(entry_release, release) {
                     continue;
                 }
                 let result =

@@ -104,6 +104,23 @@ pub use report::{
 pub use severity::{Cvss, Severity, UnknownSeverity};
 pub use version::{EcosystemOrder, VersionError, VersionOrder};
 
+/// Whether an advisory entry's release suffix applies to a component's release: equal, or
+/// the entry adds a qualifier after the release (`Ubuntu:22.04:LTS` for `22.04`). No suffix
+/// matches no release only: a `Debian:12` record never matches a Debian package of unknown
+/// release, and an unsuffixed record never matches one of a known release.
+pub(crate) fn release_matches(entry: Option<&str>, component: Option<&str>) -> bool {
+    match (entry, component) {
+        (None, None) => true,
+        (Some(entry), Some(component)) => {
+            entry == component
+                || entry
+                    .strip_prefix(component)
+                    .is_some_and(|rest| rest.starts_with(':'))
+        }
+        _ => false,
+    }
+}
+
 /// Settings for [`match_inventory`].
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -154,4 +171,20 @@ pub fn match_inventory_with<O: VersionOrder>(
     order: &O,
 ) -> Result<MatchReport, MatchError> {
     matcher::match_inventory_with(inventory, db, options, order)
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::release_matches;
+
+    #[test]
+    fn releases() {
+        assert!(release_matches(None, None));
+        assert!(release_matches(Some("12"), Some("12")));
+        assert!(release_matches(Some("22.04:LTS"), Some("22.04")));
+        assert!(!release_matches(Some("22.04:LTS"), Some("22")));
+        assert!(!release_matches(Some("12"), None));
+        assert!(!release_matches(None, Some("12")));
+        assert!(!release_matches(Some("11"), Some("12")));
+    }
 }

@@ -19,9 +19,9 @@ pub struct PackageQuery<'a> {
     /// The OSV ecosystem.
     pub ecosystem: Ecosystem,
     /// The distribution release (`12` for `Debian:12`). Records whose entry has a release
-    /// suffix only match a query with the same release, and a query with a release only
-    /// matches entries with that suffix. Components carry no release yet, so the inventory
-    /// matcher always passes `None`.
+    /// suffix only match a query with the same release (or the release plus a qualifier,
+    /// `Ubuntu:22.04:LTS`), and a query with a release only matches entries with a suffix.
+    /// `match_inventory` takes it from an OS package's `os-release` distro.
     pub release: Option<&'a str>,
     /// The name as written; normalized with [`PackageName`] for matching.
     pub name: &'a str,
@@ -82,6 +82,8 @@ fn evaluate_version<O: VersionOrder>(
 #[derive(Debug, Clone)]
 struct Identity {
     ecosystem: Ecosystem,
+    /// The distribution release in OSV's spelling (`12`, `22.04`, `v3.19`), for OS packages.
+    release: Option<String>,
     name: String,
     normalized: PackageName,
     version: String,
@@ -112,6 +114,7 @@ fn identities(component: &Component) -> (Vec<Identity>, Vec<NotCheckedReason>) {
             Some(version) => push(
                 Identity {
                     ecosystem,
+                    release: distribution_release(component),
                     name: component.name.clone(),
                     normalized: PackageName::new(ecosystem, &component.name),
                     version: version.clone(),
@@ -137,6 +140,23 @@ fn identities(component: &Component) -> (Vec<Identity>, Vec<NotCheckedReason>) {
         });
     }
     (found, reasons)
+}
+
+/// The release an OS package's advisories are filed under, from the `distro` the cataloger
+/// read in `os-release` (`debian-12` → `12`, `ubuntu-22.04` → `22.04`, `alpine-3.19.1` →
+/// `v3.19`, as OSV spells `Alpine:v3.19`).
+fn distribution_release(component: &Component) -> Option<String> {
+    let bulwark_inventory::Metadata::OsPackage(os) = &component.metadata else {
+        return None;
+    };
+    let (_, version) = os.distro.as_deref()?.split_once('-')?;
+    Some(match component.ecosystem {
+        Some(Ecosystem::Alpine) => {
+            let mut parts = version.split('.');
+            format!("v{}.{}", parts.next()?, parts.next()?)
+        }
+        _ => version.to_owned(),
+    })
 }
 
 /// The identity a purl names, `None` when its type is not an OSV ecosystem (or the purl
@@ -173,6 +193,7 @@ fn identity_of_purl(purl: &Purl) -> Option<Result<Identity, NotCheckedReason>> {
     };
     Some(Ok(Identity {
         ecosystem,
+        release: None,
         normalized: PackageName::new(ecosystem, &name),
         name,
         version: version.to_owned(),
@@ -185,7 +206,7 @@ type Member = (usize, Identity);
 
 /// The members of one package version: the version parsed (if it parses), as written, and
 /// the members.
-type VersionGroup<'a, P> = (Option<P>, &'a str, Vec<&'a Member>);
+type VersionGroup<'a, P> = (Option<P>, &'a str, Option<&'a str>, Vec<&'a Member>);
 
 pub(crate) fn match_inventory_with<O: VersionOrder>(
     inventory: &Inventory,
@@ -265,17 +286,24 @@ fn match_members<O: VersionOrder>(
     if prepared.advisories.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let mut by_version: BTreeMap<&str, Vec<&Member>> = BTreeMap::new();
+    let mut by_version: BTreeMap<(&str, Option<&str>), Vec<&Member>> = BTreeMap::new();
     for member in members {
         by_version
-            .entry(member.1.version.as_str())
+            .entry((member.1.version.as_str(), member.1.release.as_deref()))
             .or_default()
             .push(member);
     }
     // Versions in the ecosystem's order (each parsed once), unparsable ones last, as text.
     let mut by_version: Vec<VersionGroup<'_, O::Parsed>> = by_version
         .into_iter()
-        .map(|(version, members)| (order.parse(ecosystem, version).ok(), version, members))
+        .map(|((version, release), members)| {
+            (
+                order.parse(ecosystem, version).ok(),
+                version,
+                release,
+                members,
+            )
+        })
         .collect();
     by_version.sort_by(|left, right| match (&left.0, &right.0) {
         (Some(a), Some(b)) => order.compare(a, b).then_with(|| left.1.cmp(right.1)),
@@ -285,7 +313,7 @@ fn match_members<O: VersionOrder>(
     });
     let mut findings = Vec::new();
     let mut not_checked = Vec::new();
-    for (_, version, members) in by_version {
+    for (_, version, release, members) in by_version {
         let first = &members[0].1;
         let package_ref = PackageRef {
             name: first.name.clone(),
@@ -293,7 +321,7 @@ fn match_members<O: VersionOrder>(
             ecosystem,
             purl: first.purl.clone(),
         };
-        let matches = evaluate_version(&prepared, &package_ref, None, order);
+        let matches = evaluate_version(&prepared, &package_ref, release, order);
         let components: BTreeSet<String> = members
             .iter()
             .map(|(index, _)| ComponentId::of(&inventory.components[*index]).to_string())

@@ -229,7 +229,7 @@ fn finding<O: VersionOrder>(
                     .package
                     .as_ref()
                     .and_then(|package| package.ecosystem.release.as_deref());
-                (entry_release == release).then(|| AffectedEvidence {
+                crate::release_matches(entry_release, release).then(|| AffectedEvidence {
                     advisory: Arc::clone(advisory),
                     affected_index: entry.affected_index,
                 })

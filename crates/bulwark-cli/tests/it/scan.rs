@@ -202,3 +202,31 @@ fn explain_names_the_record_the_range_and_the_comparison() {
             "no finding has the id or alias `CVE-0000-0000`",
         ));
 }
+
+/// A Debian root filesystem: packages are matched under their release (`Debian:9` from
+/// `os-release`), never under another release's records.
+#[test]
+fn debian_packages_match_their_release_only() {
+    let db = database();
+    for (version_id, expected) in [
+        ("9", vec!["DLA-3008-1 openssl@1.1.0l-1~deb9u5"]),
+        ("12", vec![]),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(root.path().join("etc")).unwrap();
+        fs_err::create_dir_all(root.path().join("var/lib/dpkg")).unwrap();
+        fs_err::write(
+            root.path().join("etc/os-release"),
+            format!("ID=debian\nVERSION_ID=\"{version_id}\"\n"),
+        )
+        .unwrap();
+        fs_err::write(
+            root.path().join("var/lib/dpkg/status"),
+            "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.1.0l-1~deb9u5\n",
+        )
+        .unwrap();
+        let report = scan_json(root.path(), db.path());
+        assert_eq!(findings(&report), expected, "Debian {version_id}");
+        assert!(report["not_checked"].as_array().unwrap().is_empty());
+    }
+}
