@@ -111,17 +111,30 @@ fn identities(component: &Component) -> (Vec<Identity>, Vec<NotCheckedReason>) {
     };
     match component.ecosystem {
         Some(ecosystem) if ecosystem.is_osv() => match &component.version {
-            Some(version) => push(
-                Identity {
-                    ecosystem,
-                    release: distribution_release(component),
-                    name: component.name.clone(),
-                    normalized: PackageName::new(ecosystem, &component.name),
-                    version: version.clone(),
-                    purl: component.purl.as_ref().map(|purl| purl.as_str().to_owned()),
-                },
-                &mut found,
-            ),
+            Some(version) => {
+                // Distribution advisories are filed under the source package (`openssl`
+                // for the binary `libssl3`), at the source version.
+                let (name, version) = match &component.metadata {
+                    bulwark_inventory::Metadata::OsPackage(os) => (
+                        os.source_name
+                            .clone()
+                            .unwrap_or_else(|| component.name.clone()),
+                        os.source_version.clone().unwrap_or_else(|| version.clone()),
+                    ),
+                    _ => (component.name.clone(), version.clone()),
+                };
+                push(
+                    Identity {
+                        ecosystem,
+                        release: distribution_release(component),
+                        normalized: PackageName::new(ecosystem, &name),
+                        name,
+                        version,
+                        purl: component.purl.as_ref().map(|purl| purl.as_str().to_owned()),
+                    },
+                    &mut found,
+                );
+            }
             None => reasons.push(NotCheckedReason::Unpinned),
         },
         _ => {}

@@ -203,8 +203,9 @@ fn explain_names_the_record_the_range_and_the_comparison() {
         ));
 }
 
-/// A Debian root filesystem: packages are matched under their release (`Debian:9` from
-/// `os-release`), never under another release's records.
+/// A Debian root filesystem: packages are matched under their source package (Debian's
+/// advisories name `openssl`, the image has the binary `libssl1.1`) and their release
+/// (`Debian:9` from `os-release`), never under another release's records.
 #[test]
 fn debian_packages_match_their_release_only() {
     let db = database();
@@ -222,7 +223,8 @@ fn debian_packages_match_their_release_only() {
         .unwrap();
         fs_err::write(
             root.path().join("var/lib/dpkg/status"),
-            "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.1.0l-1~deb9u5\n",
+            "Package: libssl1.1\nSource: openssl\nStatus: install ok installed\n\
+             Architecture: amd64\nVersion: 1.1.0l-1~deb9u5\n",
         )
         .unwrap();
         let report = scan_json(root.path(), db.path());
