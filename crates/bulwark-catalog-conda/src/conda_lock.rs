@@ -115,15 +115,7 @@ impl Cataloger for CondaLockCataloger {
         let text = resolver
             .read_to_string(file.path)
             .map_err(CondaLockError::Read)?;
-        let lockfile: Option<Lockfile> =
-            serde_saphyr::from_str_with_options(&text, crate::yaml_options()).map_err(|error| {
-                let line = error.location().as_ref().and_then(yaml_line);
-                let error = CatalogError::new(CondaLockError::Yaml(error));
-                match line {
-                    Some(line) => error.at_line(line),
-                    None => error,
-                }
-            })?;
+        let lockfile: Option<Lockfile> = crate::parse_yaml(&text, CondaLockError::Yaml)?;
         let mut output = CatalogOutput::default();
         // (platform, lookup key) → the entry's id, for the edges.
         let mut index: HashMap<(String, LookupKey), ComponentId> = HashMap::new();

@@ -169,15 +169,7 @@ impl Cataloger for EnvironmentYmlCataloger {
         let text = resolver
             .read_to_string(file.path)
             .map_err(EnvironmentError::Read)?;
-        let environment: Option<Environment> =
-            serde_saphyr::from_str_with_options(&text, crate::yaml_options()).map_err(|error| {
-                let line = error.location().as_ref().and_then(yaml_line);
-                let error = CatalogError::new(EnvironmentError::Yaml(error));
-                match line {
-                    Some(line) => error.at_line(line),
-                    None => error,
-                }
-            })?;
+        let environment: Option<Environment> = crate::parse_yaml(&text, EnvironmentError::Yaml)?;
         let mut output = CatalogOutput::default();
         let dependencies = environment.and_then(|e| e.dependencies).unwrap_or_default();
         for dependency in dependencies {

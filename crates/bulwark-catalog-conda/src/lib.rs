@@ -171,6 +171,26 @@ pub(crate) fn yaml_options() -> serde_saphyr::Options {
 }
 
 /// The 1-based line of a YAML location.
+/// Parses an untrusted YAML document with [`yaml_options`]' budgets; a syntax error becomes
+/// a [`bulwark_catalog::CatalogError`] at its line, its cause wrapped by `wrap`.
+pub(crate) fn parse_yaml<T, E>(
+    text: &str,
+    wrap: impl FnOnce(serde_saphyr::Error) -> E,
+) -> Result<T, bulwark_catalog::CatalogError>
+where
+    T: serde::de::DeserializeOwned,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|error| {
+        let line = error.location().as_ref().and_then(yaml_line);
+        let error = bulwark_catalog::CatalogError::new(wrap(error));
+        match line {
+            Some(line) => error.at_line(line),
+            None => error,
+        }
+    })
+}
+
 pub(crate) fn yaml_line(location: &serde_saphyr::Location) -> Option<u32> {
     u32::try_from(location.line()).ok().filter(|&line| line > 0)
 }

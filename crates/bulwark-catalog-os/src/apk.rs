@@ -10,8 +10,8 @@ use std::io;
 use base64::Engine as _;
 use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver, join_relative};
 use bulwark_inventory::{
-    Component, ComponentId, ComponentKind, DependencyRequest, Ecosystem, FileEntry, Hash,
-    HashAlgorithm, License, Location, Metadata, OsPackage, PackageName, Purl,
+    Component, ComponentId, ComponentKind, Ecosystem, FileEntry, Hash, HashAlgorithm, License,
+    Location, Metadata, OsPackage, Purl,
 };
 
 use crate::{OsRelease, problem, root_before};
@@ -112,14 +112,12 @@ impl Cataloger for ApkCataloger {
                 .iter()
                 .filter_map(|d| dependency_name(d))
                 .collect();
-            output
-                .requests
-                .extend(depends.into_iter().map(|dependency| DependencyRequest {
-                    from: from.clone(),
-                    ecosystem: flavour.ecosystem,
-                    name: PackageName::new(flavour.ecosystem, dependency),
-                    within: Some(root.to_owned()),
-                }));
+            output.requests.extend(crate::dependency_requests(
+                &from,
+                flavour.ecosystem,
+                depends,
+                root,
+            ));
             output.components.push(component);
         }
         Ok(output)

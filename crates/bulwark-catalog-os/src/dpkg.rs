@@ -12,8 +12,8 @@ use std::io;
 
 use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver, join_relative};
 use bulwark_inventory::{
-    Component, ComponentId, ComponentKind, DependencyRequest, Ecosystem, FileEntry, Hash,
-    HashAlgorithm, Location, Metadata, OsPackage, PackageName, Purl,
+    Component, ComponentId, ComponentKind, Ecosystem, FileEntry, Hash, HashAlgorithm, Location,
+    Metadata, OsPackage, Purl,
 };
 
 use crate::{OsRelease, problem, root_before};
@@ -168,14 +168,12 @@ impl Cataloger for DpkgCataloger {
                     depends.extend(dependency_names(value));
                 }
             }
-            output
-                .requests
-                .extend(depends.into_iter().map(|dependency| DependencyRequest {
-                    from: from.clone(),
-                    ecosystem: flavour.ecosystem,
-                    name: PackageName::new(flavour.ecosystem, dependency),
-                    within: Some(root.to_owned()),
-                }));
+            output.requests.extend(crate::dependency_requests(
+                &from,
+                flavour.ecosystem,
+                depends,
+                root,
+            ));
             output.components.push(component);
         }
         Ok(output)

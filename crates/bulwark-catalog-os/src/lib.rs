@@ -21,7 +21,7 @@ mod dpkg;
 use std::error::Error as StdError;
 
 use bulwark_catalog::{CatalogError, Cataloger, Resolver};
-use bulwark_inventory::Problem;
+use bulwark_inventory::{ComponentId, DependencyRequest, Ecosystem, PackageName, Problem};
 
 /// The catalogers of this crate, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
@@ -278,4 +278,20 @@ mod tests {
             None
         );
     }
+}
+
+/// One request per dependency name, resolved after the walk among the packages of the same
+/// root filesystem.
+pub(crate) fn dependency_requests<'a>(
+    from: &'a ComponentId,
+    ecosystem: Ecosystem,
+    names: impl IntoIterator<Item = &'a str> + 'a,
+    root: &'a str,
+) -> impl Iterator<Item = DependencyRequest> + 'a {
+    names.into_iter().map(move |name| DependencyRequest {
+        from: from.clone(),
+        ecosystem,
+        name: PackageName::new(ecosystem, name),
+        within: Some(root.to_owned()),
+    })
 }
