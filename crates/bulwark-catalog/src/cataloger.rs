@@ -145,6 +145,18 @@ pub trait Cataloger: Send + Sync {
     /// Whether this cataloger reads `file`. Must not do I/O.
     fn wants(&self, file: &FileRef<'_>) -> bool;
 
+    /// Whether this cataloger may read the file at `path` (target-relative): the files it
+    /// [wants](Cataloger::wants) plus the companions it opens through the resolver while
+    /// cataloging them (a `dist-info`'s `RECORD`, dpkg's `info/*.list`, `os-release`).
+    /// Image targets keep only such files' contents while streaming their layers, so a
+    /// companion left out here reads as missing there. Must not do I/O.
+    fn reads(&self, path: &str) -> bool {
+        self.wants(&FileRef {
+            path,
+            explicit: false,
+        })
+    }
+
     /// Whether files below the directory `dir` (target-relative) could interest this
     /// cataloger. The walk skips a directory only when no cataloger wants to descend into it,
     /// so saying `false` is an optimization, never a filter on what others see. Must not do

@@ -317,6 +317,137 @@ pub struct OsPackage {
     pub distro: Option<String>,
 }
 
+/// A part of the GPU software stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuPart {
+    /// The NVIDIA kernel driver or its user-space libraries (`libcuda`, `libnvidia-ml`).
+    NvidiaDriver,
+    /// The CUDA runtime (`libcudart`).
+    CudaRuntime,
+    /// The CUDA toolkit as a whole (`/usr/local/cuda`, `version.json`, `nvcc`).
+    CudaToolkit,
+    /// The CUDA runtime compiler (`libnvrtc`).
+    Nvrtc,
+    /// The CUDA JIT linker (`libnvJitLink`).
+    NvJitLink,
+    /// CUDA profiling tools interface (`libcupti`).
+    Cupti,
+    /// NVIDIA Tools Extension (`libnvToolsExt`).
+    Nvtx,
+    /// cuDNN.
+    Cudnn,
+    /// NCCL.
+    Nccl,
+    /// cuBLAS (and cuBLASLt).
+    Cublas,
+    /// cuFFT.
+    Cufft,
+    /// cuRAND.
+    Curand,
+    /// cuSOLVER.
+    Cusolver,
+    /// cuSPARSE.
+    Cusparse,
+    /// cuSPARSELt.
+    Cusparselt,
+    /// cuFile / GPUDirect Storage.
+    Cufile,
+    /// TensorRT.
+    TensorRt,
+    /// The ROCm runtime (AMD).
+    Rocm,
+}
+
+impl GpuPart {
+    /// The kebab-case name used in properties (`cuda-runtime`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NvidiaDriver => "nvidia-driver",
+            Self::CudaRuntime => "cuda-runtime",
+            Self::CudaToolkit => "cuda-toolkit",
+            Self::Nvrtc => "nvrtc",
+            Self::NvJitLink => "nvjitlink",
+            Self::Cupti => "cupti",
+            Self::Nvtx => "nvtx",
+            Self::Cudnn => "cudnn",
+            Self::Nccl => "nccl",
+            Self::Cublas => "cublas",
+            Self::Cufft => "cufft",
+            Self::Curand => "curand",
+            Self::Cusolver => "cusolver",
+            Self::Cusparse => "cusparse",
+            Self::Cusparselt => "cusparselt",
+            Self::Cufile => "cufile",
+            Self::TensorRt => "tensorrt",
+            Self::Rocm => "rocm",
+        }
+    }
+
+    /// The inverse of [`as_str`](Self::as_str).
+    pub fn from_name(name: &str) -> Option<Self> {
+        const ALL: [GpuPart; 18] = [
+            GpuPart::NvidiaDriver,
+            GpuPart::CudaRuntime,
+            GpuPart::CudaToolkit,
+            GpuPart::Nvrtc,
+            GpuPart::NvJitLink,
+            GpuPart::Cupti,
+            GpuPart::Nvtx,
+            GpuPart::Cudnn,
+            GpuPart::Nccl,
+            GpuPart::Cublas,
+            GpuPart::Cufft,
+            GpuPart::Curand,
+            GpuPart::Cusolver,
+            GpuPart::Cusparse,
+            GpuPart::Cusparselt,
+            GpuPart::Cufile,
+            GpuPart::TensorRt,
+            GpuPart::Rocm,
+        ];
+        ALL.into_iter().find(|part| part.as_str() == name)
+    }
+}
+
+/// What a component is or needs in the GPU stack: a CUDA library says which part it provides,
+/// a framework build (`torch 2.2.0+cu121`) says which CUDA it was built for.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct GpuFacts {
+    /// The part of the GPU stack this component is, if it is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provides: Option<GpuPart>,
+    /// The version of that part (for a wheel such as `nvidia-cudnn-cu12 8.9.2.26` the same
+    /// as the package version; for a library found by file name, the file's version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_version: Option<String>,
+    /// The CUDA version the component was built for or requires (`12.1` for `+cu121`, `12`
+    /// for a `-cu12` wheel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<String>,
+    /// The cuDNN version it was built with, where stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cudnn: Option<String>,
+    /// The ROCm version of an AMD build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rocm: Option<String>,
+    /// The raw build-variant tag as written (`cu121`, `rocm5.7`, `cpu`, `cuda12_pip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl GpuFacts {
+    /// Fills the fields this one lacks from `other`.
+    pub fn merge(&mut self, other: Self) {
+        self.provides = self.provides.or(other.provides);
+        self.part_version = self.part_version.take().or(other.part_version);
+        self.cuda = self.cuda.take().or(other.cuda);
+        self.cudnn = self.cudnn.take().or(other.cudnn);
+        self.rocm = self.rocm.take().or(other.rocm);
+        self.variant = self.variant.take().or(other.variant);
+    }
+}
+
 /// Ecosystem-specific facts about a component; one variant per kind of source.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -397,6 +528,9 @@ pub struct Component {
     pub files: Vec<FileEntry>,
     /// Typed, ecosystem-specific facts.
     pub metadata: Metadata,
+    /// Its place in the GPU stack, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuFacts>,
 }
 
 impl Component {
@@ -427,6 +561,7 @@ impl Component {
             found_by: SortedSet::from([found_by.to_owned()]),
             files: Vec::new(),
             metadata: Metadata::None,
+            gpu: None,
         }
     }
 
@@ -467,6 +602,11 @@ impl Component {
         }
         if other.metadata.rank() > self.metadata.rank() {
             self.metadata = other.metadata;
+        }
+        match (&mut self.gpu, other.gpu) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
         }
     }
 }

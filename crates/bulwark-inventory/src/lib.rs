@@ -25,8 +25,9 @@ mod purl;
 mod set;
 
 pub use component::{
-    Component, ComponentKind, CondaPackage, DirectUrl, FileEntry, Hash, HashAlgorithm, Location,
-    Metadata, OsPackage, PackageSource, PythonDistribution, PythonRequirement, Scope,
+    Component, ComponentKind, CondaPackage, DirectUrl, FileEntry, GpuFacts, GpuPart, Hash,
+    HashAlgorithm, Location, Metadata, OsPackage, PackageSource, PythonDistribution,
+    PythonRequirement, Scope,
 };
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
 pub use inventory::{

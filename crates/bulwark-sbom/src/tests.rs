@@ -203,6 +203,7 @@ pub(crate) fn inventory() -> Inventory {
         found_by: SortedSet::from(["gpu/libraries".to_owned()]),
         files: Vec::new(),
         metadata: Metadata::None,
+        gpu: None,
     };
 
     let model = Component {
@@ -223,6 +224,7 @@ pub(crate) fn inventory() -> Inventory {
         found_by: SortedSet::from(["model/safetensors".to_owned()]),
         files: Vec::new(),
         metadata: Metadata::None,
+        gpu: None,
     };
 
     let edge = |from: &Component, kind, to: &Component| Relationship {

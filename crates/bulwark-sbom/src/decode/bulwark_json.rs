@@ -373,5 +373,6 @@ fn convert(component: JsonComponent, source_name: &str) -> Result<Component, Str
                 spec,
             }),
         },
+        gpu: None,
     })
 }

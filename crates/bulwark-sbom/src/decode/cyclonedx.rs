@@ -542,6 +542,7 @@ fn convert_component<C>(
         },
         files: Vec::new(),
         metadata,
+        gpu: None,
     };
     Ok((component, contained_by))
 }

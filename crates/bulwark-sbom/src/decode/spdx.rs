@@ -393,6 +393,7 @@ fn convert_package(
         found_by: SortedSet::from([FOUND_BY.to_owned()]),
         files: Vec::new(),
         metadata: bulwark_inventory::Metadata::None,
+        gpu: None,
     })
 }
 
