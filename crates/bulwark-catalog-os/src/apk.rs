@@ -46,6 +46,10 @@ impl Cataloger for ApkCataloger {
         root_before(file.path, INSTALLED).is_some()
     }
 
+    fn reads(&self, path: &str) -> bool {
+        root_before(path, INSTALLED).is_some() || OsRelease::is_os_release(path)
+    }
+
     fn catalog(
         &self,
         file: &FileRef<'_>,

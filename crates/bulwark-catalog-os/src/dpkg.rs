@@ -62,6 +62,16 @@ impl Cataloger for DpkgCataloger {
         root_of(file).is_some()
     }
 
+    fn reads(&self, path: &str) -> bool {
+        let file = FileRef {
+            path,
+            explicit: false,
+        };
+        let is_info =
+            file.dir().ends_with(INFO) && (path.ends_with(".list") || path.ends_with(".md5sums"));
+        root_of(&file).is_some() || is_info || OsRelease::is_os_release(path)
+    }
+
     fn catalog(
         &self,
         file: &FileRef<'_>,

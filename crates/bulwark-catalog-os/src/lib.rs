@@ -73,6 +73,14 @@ impl OsRelease {
         release
     }
 
+    /// Whether `path` is an `os-release` file that [`read`](Self::read) may open: catalogers
+    /// list it among the files they read, so image scans keep it.
+    pub(crate) fn is_os_release(path: &str) -> bool {
+        ["etc/os-release", "usr/lib/os-release"]
+            .iter()
+            .any(|candidate| path == *candidate || path.ends_with(&format!("/{candidate}")))
+    }
+
     /// Reads `<root>etc/os-release`, else `<root>usr/lib/os-release`; `None` when neither
     /// exists or is readable. `root` is empty or ends with `/`.
     pub(crate) fn read(resolver: &dyn Resolver, root: &str) -> Option<Self> {

@@ -177,6 +177,19 @@ impl Cataloger for DistInfoCataloger {
         Layout::of(file).is_some()
     }
 
+    /// The metadata file and its siblings (`RECORD`, `INSTALLER`, `direct_url.json`, ...).
+    fn reads(&self, path: &str) -> bool {
+        let file = FileRef {
+            path,
+            explicit: false,
+        };
+        let dir = file.dir();
+        Layout::of(&file).is_some()
+            || dir.ends_with(".dist-info")
+            || dir.ends_with(".egg-info")
+            || dir.ends_with("/EGG-INFO")
+    }
+
     fn catalog(
         &self,
         file: &FileRef<'_>,

@@ -21,4 +21,4 @@ pub use cataloger::{
 };
 pub use path::join_relative;
 pub use resolver::{DirResolver, MAX_READ_BYTES, ReadSeek, Resolver};
-pub use walk::{Progress, TargetError, catalog_target};
+pub use walk::{Progress, TargetError, catalog_files, catalog_target};

@@ -43,6 +43,13 @@ pub trait Resolver: Send + Sync {
 
     /// Whether a regular file exists at `path`.
     fn is_file(&self, path: &str) -> bool;
+
+    /// The image layer (its diff id, `sha256:...`) that put the file at `path` in place, for
+    /// targets built from layers. The walk records it in every location a cataloger reports.
+    fn layer_of(&self, path: &str) -> Option<&str> {
+        let _ = path;
+        None
+    }
 }
 
 /// A [`Resolver`] over a directory on disk.

@@ -141,10 +141,11 @@ fn offer(
         let _span =
             tracing::debug_span!("catalog", cataloger = cataloger.id(), path = file.path).entered();
         match cataloger.catalog(file, resolver) {
-            Ok(output) => {
+            Ok(mut output) => {
                 progress
                     .components
                     .fetch_add(output.components.len() as u64, Ordering::Relaxed);
+                record_layers(&mut output, resolver);
                 into.absorb(output);
             }
             Err(error) => into.problems.push(Problem {
@@ -159,6 +160,99 @@ fn offer(
         progress.files_cataloged.fetch_add(1, Ordering::Relaxed);
     }
     claimed
+}
+
+/// Fills in the layer of every reported location that lacks one, for layered targets.
+fn record_layers(output: &mut CatalogOutput, resolver: &dyn Resolver) {
+    for component in &mut output.components {
+        let layered = component.locations.iter().any(|location| {
+            location.layer.is_none() && resolver.layer_of(&location.path).is_some()
+        });
+        if !layered {
+            continue;
+        }
+        component.locations = std::mem::take(&mut component.locations)
+            .into_iter()
+            .map(|mut location| {
+                if location.layer.is_none() {
+                    location.layer = resolver.layer_of(&location.path).map(str::to_owned);
+                }
+                location
+            })
+            .collect();
+    }
+}
+
+/// Catalogs a target that is not a directory on disk, such as an image's flattened layers:
+/// `files` lists its regular files (target-relative, `/`-separated, sorted) and `resolver`
+/// reads them. Directories no cataloger [descends](Cataloger::descend) into are skipped, as
+/// in a directory walk; files are cataloged in parallel.
+pub fn catalog_files(
+    display: &str,
+    files: &[&str],
+    resolver: &dyn Resolver,
+    catalogers: &[Box<dyn Cataloger>],
+    progress: &Progress,
+    problems: Vec<Problem>,
+) -> Inventory {
+    use rayon::prelude::*;
+
+    let wanted: Vec<&str> = {
+        let mut pruned: Option<String> = None;
+        let mut descended = std::collections::HashSet::new();
+        files
+            .iter()
+            .copied()
+            .filter(|path| {
+                if let Some(prefix) = &pruned
+                    && path.starts_with(prefix.as_str())
+                {
+                    return false;
+                }
+                pruned = None;
+                // Check each ancestor directory once, shallowest first.
+                for (index, _) in path.match_indices('/') {
+                    let dir = &path[..index];
+                    if descended.contains(dir) {
+                        continue;
+                    }
+                    if catalogers.iter().any(|c| c.descend(dir)) {
+                        descended.insert(dir.to_owned());
+                    } else {
+                        pruned = Some(format!("{dir}/"));
+                        return false;
+                    }
+                }
+                true
+            })
+            .collect()
+    };
+    let collected = wanted
+        .par_iter()
+        .fold(Collected::default, |mut collected, path| {
+            let file = FileRef {
+                path,
+                explicit: false,
+            };
+            offer(&file, catalogers, resolver, progress, &mut collected);
+            collected
+        })
+        .reduce(Collected::default, |mut a, b| {
+            a.components.extend(b.components);
+            a.relationships.extend(b.relationships);
+            a.requests.extend(b.requests);
+            a.problems.extend(b.problems);
+            a
+        });
+    let mut all_problems = problems;
+    all_problems.extend(collected.problems);
+    Inventory::assemble(
+        display.to_owned(),
+        collected.components,
+        collected.relationships,
+        collected.requests,
+        all_problems,
+    )
 }
 
 fn walk_directory(

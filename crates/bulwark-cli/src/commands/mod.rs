@@ -43,6 +43,8 @@ pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     let mut catalogers = bulwark_catalog_python::catalogers();
     catalogers.extend(bulwark_catalog_conda::catalogers());
     catalogers.extend(bulwark_catalog_os::catalogers());
+    catalogers.extend(bulwark_catalog_java::catalogers());
+    catalogers.extend(bulwark_catalog_deploy::catalogers());
     catalogers
 }
 
@@ -64,7 +66,13 @@ pub(crate) fn inventory(target: &Path, printer: Printer) -> anyhow::Result<Inven
                 }
             });
         }
-        let result = bulwark_catalog::catalog_target(target, &display, &catalogers, &progress);
+        let result = if bulwark_image::looks_like_image(target) {
+            bulwark_image::catalog_image(target, &display, &catalogers, &progress)
+                .map_err(anyhow::Error::from)
+        } else {
+            bulwark_catalog::catalog_target(target, &display, &catalogers, &progress)
+                .map_err(anyhow::Error::from)
+        };
         done.store(true, Ordering::Relaxed);
         result
     })
