@@ -1,22 +1,25 @@
 //! Catalogers for operating-system package databases: dpkg (`var/lib/dpkg/status` and the
-//! distroless `var/lib/dpkg/status.d/`) and apk (`lib/apk/db/installed`).
+//! distroless `var/lib/dpkg/status.d/`), apk (`lib/apk/db/installed`) and rpm (`rpmdb.sqlite`,
+//! Berkeley DB `Packages` and NDB `Packages.db` under `var/lib/rpm` or
+//! `usr/lib/sysimage/rpm`, read without librpm).
 //!
 //! Every package becomes a [`ComponentKind::OsPackage`](bulwark_inventory::ComponentKind)
-//! with a `pkg:deb/...` or `pkg:apk/...` purl whose `distro=` qualifier comes from the
-//! `os-release` file of the root filesystem the database belongs to (the path prefix before
-//! `var/lib/dpkg` or `lib/apk`). Source package names and versions are kept in
-//! [`OsPackage`](bulwark_inventory::OsPackage) metadata, because distribution advisories are
-//! keyed by source package.
+//! with a `pkg:deb/...`, `pkg:apk/...` or `pkg:rpm/...` purl whose `distro=` qualifier comes
+//! from the `os-release` file of the root filesystem the database belongs to (the path prefix
+//! before `var/lib/dpkg`, `lib/apk` or the rpm database directory). Source package names and
+//! versions are kept in [`OsPackage`](bulwark_inventory::OsPackage) metadata, because
+//! distribution advisories are keyed by source package.
 //!
-//! Installed files (dpkg `info/<name>.list` and `.md5sums`, apk `F`/`R`/`Z` lines) become the
-//! component's files, which lets [`Inventory::assemble`] fold a Python distribution that the
-//! OS package installed (`python3-numpy`'s `dist-info`) into the OS package instead of
-//! counting it twice.
+//! Installed files (dpkg `info/<name>.list` and `.md5sums`, apk `F`/`R`/`Z` lines, rpm
+//! `BASENAMES`/`DIRNAMES` with `FILEDIGESTS`) become the component's files, which lets
+//! [`Inventory::assemble`] fold a Python distribution that the OS package installed
+//! (`python3-numpy`'s `dist-info`) into the OS package instead of counting it twice.
 //!
 //! [`Inventory::assemble`]: bulwark_inventory::Inventory::assemble
 
 mod apk;
 mod dpkg;
+mod rpm;
 
 use std::error::Error as StdError;
 
@@ -25,7 +28,11 @@ use bulwark_inventory::{ComponentId, DependencyRequest, Ecosystem, PackageName, 
 
 /// The catalogers of this crate, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(dpkg::DpkgCataloger), Box::new(apk::ApkCataloger)]
+    vec![
+        Box::new(dpkg::DpkgCataloger),
+        Box::new(apk::ApkCataloger),
+        Box::new(rpm::RpmCataloger),
+    ]
 }
 
 /// The fields of `os-release(5)` that name a distribution release.

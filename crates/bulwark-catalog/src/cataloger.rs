@@ -31,6 +31,19 @@ impl<'a> FileRef<'a> {
             .any(|segment| segment == "site-packages" || segment == "dist-packages")
     }
 
+    /// Whether the file may be a program whose embedded metadata binary catalogers read (Go
+    /// build info, `cargo auditable` data): a file directly in a `bin/` or `sbin/` directory
+    /// outside Python packages, or a file the user named whose name has no extension (or
+    /// `.exe`). Binaries cannot be told by path alone; this keeps the guess cheap and narrow.
+    pub fn may_be_executable(&self) -> bool {
+        if self.explicit {
+            let name = self.file_name();
+            return !name.contains('.') || name.ends_with(".exe");
+        }
+        let parent = self.dir().rsplit('/').next().unwrap_or_default();
+        (parent == "bin" || parent == "sbin") && !self.is_in_site_packages()
+    }
+
     /// The directory part (empty for a file at the root), without a trailing slash.
     pub fn dir(&self) -> &'a str {
         self.path.rsplit_once('/').map_or("", |(dir, _)| dir)

@@ -43,8 +43,15 @@ pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     let mut catalogers = bulwark_catalog_python::catalogers();
     catalogers.extend(bulwark_catalog_conda::catalogers());
     catalogers.extend(bulwark_catalog_os::catalogers());
+    catalogers.extend(bulwark_catalog_js::catalogers());
     catalogers.extend(bulwark_catalog_java::catalogers());
+    catalogers.extend(bulwark_catalog_go::catalogers());
+    catalogers.extend(bulwark_catalog_rust::catalogers());
+    catalogers.extend(bulwark_catalog_ruby::catalogers());
+    catalogers.extend(bulwark_catalog_php::catalogers());
+    catalogers.extend(bulwark_catalog_dotnet::catalogers());
     catalogers.extend(bulwark_catalog_deploy::catalogers());
+    catalogers.extend(bulwark_gpu::catalogers());
     catalogers
 }
 
@@ -77,8 +84,20 @@ pub(crate) fn inventory(target: &Path, printer: Printer) -> anyhow::Result<Inven
         result
     })
     .with_context(|| format!("cannot scan `{display}`"))?;
+    let mut inventory = inventory;
+    bulwark_gpu::annotate(&mut inventory);
     for problem in &inventory.problems {
         printer.warning(&problem.to_string());
     }
     Ok(inventory)
+}
+
+/// `severity id: message` for one GPU-stack compatibility issue, as printed on a terminal.
+pub(crate) fn gpu_issue_line(issue: &bulwark_gpu::GpuIssue) -> String {
+    let severity = match issue.severity {
+        bulwark_gpu::Severity::Error => "error",
+        bulwark_gpu::Severity::Warning => "warning",
+        bulwark_gpu::Severity::Info => "info",
+    };
+    format!("{severity} {}: {}", issue.id, issue.message)
 }

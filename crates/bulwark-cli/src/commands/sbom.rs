@@ -19,6 +19,9 @@ pub(crate) fn run(args: &SbomArgs, printer: Printer) -> anyhow::Result<ExitStatu
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("invalid `--format`")?;
     let inventory = super::inventory(&args.target, printer)?;
+    for issue in bulwark_gpu::check(&inventory) {
+        printer.warning(&format!("GPU stack: {}", super::gpu_issue_line(&issue)));
+    }
     let options = EncodeOptions {
         tool_name: "bulwark",
         tool_version: env!("CARGO_PKG_VERSION"),

@@ -24,6 +24,7 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
     let dir = super::db::database_dir(args.db.as_deref())?;
     let database = super::db::open(&dir)?;
     let inventory = read_target(&args.target, printer)?;
+    let gpu_issues = bulwark_gpu::check(&inventory);
     let mut options = MatchOptions::default();
     options.ignore = args.ignore.iter().cloned().collect();
     let report = bulwark_match::match_inventory(&inventory, &database, &options)
@@ -36,8 +37,12 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
         return Ok(ExitStatus::Success);
     }
     let document = match format {
-        OutputFormat::Json => json_document(&inventory, &report)?,
-        OutputFormat::Table => table(&report, printer.stdout_is_terminal()),
+        OutputFormat::Json => json_document(&inventory, &report, &gpu_issues)?,
+        OutputFormat::Table => {
+            let mut text = table(&report, printer.stdout_is_terminal());
+            gpu_table(&gpu_issues, &mut text);
+            text
+        }
         OutputFormat::Sarif => String::from_utf8(bulwark_report::sarif(
             &inventory,
             &report,
@@ -120,8 +125,10 @@ fn read_target(target: &Path, printer: Printer) -> anyhow::Result<Inventory> {
             .with_context(|| format!("cannot read `{}`", target.display()))?;
         if bulwark_sbom::looks_like_sbom(&name, &head) {
             let bytes = fs_err::read(target)?;
-            let inventory = bulwark_sbom::decode(&bytes, &name)
+            let mut inventory = bulwark_sbom::decode(&bytes, &name)
                 .with_context(|| format!("cannot read the SBOM `{}`", target.display()))?;
+            // Another tool's SBOM says nothing of the GPU stack; names and versions do.
+            bulwark_gpu::annotate(&mut inventory);
             for problem in &inventory.problems {
                 printer.warning(&problem.to_string());
             }
@@ -137,6 +144,7 @@ struct ScanDocument<'a> {
     components: Vec<ComponentSummary<'a>>,
     findings: &'a [Finding],
     not_checked: &'a [NotChecked],
+    gpu_issues: &'a [bulwark_gpu::GpuIssue],
 }
 
 #[derive(Serialize)]
@@ -160,7 +168,11 @@ impl<'a> From<&'a Component> for ComponentSummary<'a> {
     }
 }
 
-fn json_document(inventory: &Inventory, report: &MatchReport) -> anyhow::Result<String> {
+fn json_document(
+    inventory: &Inventory,
+    report: &MatchReport,
+    gpu_issues: &[bulwark_gpu::GpuIssue],
+) -> anyhow::Result<String> {
     let document = ScanDocument {
         components: inventory
             .components
@@ -169,6 +181,7 @@ fn json_document(inventory: &Inventory, report: &MatchReport) -> anyhow::Result<
             .collect(),
         findings: &report.findings,
         not_checked: &report.not_checked,
+        gpu_issues,
     };
     let mut text = serde_json::to_string_pretty(&document).context("cannot encode the report")?;
     text.push('\n');
@@ -232,6 +245,17 @@ fn explain(report: &MatchReport, id: &str) -> anyhow::Result<String> {
 }
 
 /// Findings grouped by package, the most severe package first.
+/// The GPU-stack compatibility issues after the vulnerability table.
+fn gpu_table(issues: &[bulwark_gpu::GpuIssue], text: &mut String) {
+    if issues.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "\nGPU stack compatibility:");
+    for issue in issues {
+        let _ = writeln!(text, "  {}", super::gpu_issue_line(issue));
+    }
+}
+
 fn table(report: &MatchReport, colour: bool) -> String {
     let mut text = String::new();
     if report.findings.is_empty() {
