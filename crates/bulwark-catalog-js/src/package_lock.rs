@@ -48,8 +48,16 @@ impl Cataloger for PackageLockCataloger {
             "package-lock.json" | "npm-shrinkwrap.json" => {
                 file.explicit || is_project_lockfile(file.dir())
             }
+            // Only the project's own `node_modules/.package-lock.json`: one inside an installed
+            // package (protobufjs ships `cli/node_modules/`) is not part of the npm tree.
             ".package-lock.json" => {
-                file.explicit || file.dir().rsplit('/').next() == Some("node_modules")
+                file.explicit
+                    || file
+                        .dir()
+                        .rsplit_once('/')
+                        .map_or(file.dir() == "node_modules", |(project, last)| {
+                            last == "node_modules" && is_project_lockfile(project)
+                        })
             }
             _ => false,
         }
@@ -457,6 +465,10 @@ mod tests {
         assert!(wants("package-lock.json"));
         assert!(wants("app/npm-shrinkwrap.json"));
         assert!(wants("app/node_modules/.package-lock.json"));
+        assert!(wants("node_modules/.package-lock.json"));
+        assert!(!wants(
+            "node_modules/onnx-proto/node_modules/protobufjs/cli/node_modules/.package-lock.json"
+        ));
         assert!(!wants("app/node_modules/x/package-lock.json"));
         assert!(!wants("app/.package-lock.json"));
         assert!(!wants("app/package.json"));

@@ -302,7 +302,10 @@ impl Resolver for FlatFs {
 
     fn layer_of(&self, path: &str) -> Option<&str> {
         let node = self.nodes.get(path)?;
-        self.layers.get(node.layer).map(String::as_str)
+        self.layers
+            .get(node.layer)
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
     }
 }
 

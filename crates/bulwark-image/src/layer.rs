@@ -6,11 +6,18 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
+use bulwark_catalog::ReadSeek;
+
 use crate::fs::{Content, Spill};
 use crate::source::Compression;
 
-/// Files up to this size are kept in memory; larger kept files go to the spill file.
-const IN_MEMORY_BYTES: u64 = 4 * 1024 * 1024;
+/// Files up to this size are kept in memory; larger kept files (binaries a cataloger may
+/// read, jars) go to the spill file, where they cost page cache rather than heap.
+const IN_MEMORY_BYTES: u64 = 64 * 1024;
+
+/// The read buffer of a layer. Small, because an uncompressed layer is read by seeking from
+/// header to header and every seek discards the buffer.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Limits that keep a hostile layer from costing unbounded time or memory.
 #[derive(Debug, Clone, Copy)]
@@ -78,48 +85,78 @@ pub(crate) enum LayerError {
 /// Reads the layer stream `blob` (plain, gzip or zstd tar). `keep` says which paths'
 /// contents to keep. On error the changes read so far are returned with the error, so a
 /// truncated layer still contributes what it holds.
+///
+/// `diff_id` is the layer's digest as the image config states it. When it is known the
+/// stream is not hashed again (hashing costs more than everything else together on an
+/// uncompressed layer), and an uncompressed layer is read by seeking from header to header
+/// without reading the data of files nobody keeps.
 pub(crate) fn read_layer(
-    blob: Box<dyn Read + Send>,
+    blob: Box<dyn ReadSeek>,
+    diff_id: Option<&str>,
     keep: &(dyn Fn(&str) -> bool + Sync),
     spill: &Mutex<Option<Spill>>,
     limits: Limits,
 ) -> (LayerChanges, Option<LayerError>) {
     let mut changes = LayerChanges::default();
+    let blob = match StrictSeek::new(blob) {
+        Ok(blob) => blob,
+        Err(error) => return (changes, Some(error.into())),
+    };
     let counted = CountingReader::new(blob);
     let compressed_bytes = counted.count.clone();
-    let mut buffered = BufReader::with_capacity(256 * 1024, counted);
+    let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, counted);
     let compression = match Compression::sniff(&mut buffered) {
         Ok(compression) => compression,
         Err(error) => return (changes, Some(error.into())),
     };
+    if let Some(diff_id) = diff_id {
+        diff_id.clone_into(&mut changes.diff_id);
+        if compression == Compression::None {
+            let mut archive = tar::Archive::new(buffered);
+            let outcome = archive
+                .entries_with_seek()
+                .map_err(LayerError::from)
+                .and_then(|entries| read_entries(entries, keep, spill, limits, &mut changes));
+            return (changes, outcome.err());
+        }
+    }
     let hashing = HashingReader {
         inner: compression.decoder(buffered),
-        hasher: Sha256::new(),
+        hasher: diff_id.is_none().then(Sha256::new),
         bytes: 0,
         compressed_bytes,
         limits,
     };
     let mut archive = tar::Archive::new(hashing);
-    let outcome = read_entries(&mut archive, keep, spill, limits, &mut changes);
+    let outcome = archive
+        .entries()
+        .map_err(LayerError::from)
+        .and_then(|entries| read_entries(entries, keep, spill, limits, &mut changes));
     let mut hashing = archive.into_inner();
-    // The diff id covers the whole stream, including the padding after the last entry.
-    let outcome = outcome.and_then(|()| {
-        io::copy(&mut hashing, &mut io::sink())?;
-        Ok(())
-    });
-    changes.diff_id = format!("sha256:{}", hex::encode(hashing.hasher.finalize()));
+    if let Some(hasher) = hashing.hasher.take() {
+        // The diff id covers the whole stream, including the padding after the last entry.
+        let outcome = outcome.and_then(|()| {
+            hashing.hasher = Some(hasher);
+            io::copy(&mut hashing, &mut io::sink())?;
+            Ok(())
+        });
+        if let Some(hasher) = hashing.hasher.take() {
+            changes.diff_id = format!("sha256:{}", hex::encode(hasher.finalize()));
+        }
+        return (changes, outcome.err());
+    }
     (changes, outcome.err())
 }
 
 fn read_entries<R: Read>(
-    archive: &mut tar::Archive<HashingReader<R>>,
+    entries: tar::Entries<'_, R>,
     keep: &(dyn Fn(&str) -> bool + Sync),
     spill: &Mutex<Option<Spill>>,
     limits: Limits,
     changes: &mut LayerChanges,
 ) -> Result<(), LayerError> {
     let mut count = 0usize;
-    for entry in archive.entries()? {
+    for entry in entries {
         let mut entry = entry?;
         count += 1;
         if count > limits.max_entries {
@@ -230,6 +267,43 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// A seekable stream that refuses to seek past its end: the tar reader skips file data by
+/// seeking, and a layer cut short inside an entry must read as truncated, not as ended.
+struct StrictSeek<R> {
+    inner: R,
+    len: u64,
+}
+
+impl<R: Read + io::Seek> StrictSeek<R> {
+    fn new(mut inner: R) -> io::Result<Self> {
+        let len = inner.seek(io::SeekFrom::End(0))?;
+        inner.seek(io::SeekFrom::Start(0))?;
+        Ok(Self { inner, len })
+    }
+}
+
+impl<R: Read> Read for StrictSeek<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: io::Seek> io::Seek for StrictSeek<R> {
+    fn seek(&mut self, position: io::SeekFrom) -> io::Result<u64> {
+        let target = self.inner.seek(position)?;
+        if target > self.len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the layer ends at byte {} inside an entry: truncated",
+                    self.len
+                ),
+            ));
+        }
+        Ok(target)
+    }
+}
+
 /// Counts the compressed bytes read, for the expansion limit.
 pub(crate) struct CountingReader<R> {
     inner: R,
@@ -242,6 +316,12 @@ impl<R> CountingReader<R> {
             inner,
             count: std::sync::Arc::default(),
         }
+    }
+}
+
+impl<R: io::Seek> io::Seek for CountingReader<R> {
+    fn seek(&mut self, position: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(position)
     }
 }
 
@@ -274,7 +354,8 @@ pub(crate) fn check_expansion(bytes: u64, compressed: u64, limits: Limits) -> io
 /// Hashes the uncompressed stream and enforces the size and expansion limits on it.
 struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    /// `None` when the digest is known already.
+    hasher: Option<Sha256>,
     bytes: u64,
     compressed_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     limits: Limits,
@@ -283,7 +364,9 @@ struct HashingReader<R> {
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
-        self.hasher.update(&buf[..read]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..read]);
+        }
         self.bytes += read as u64;
         check_expansion(
             self.bytes,

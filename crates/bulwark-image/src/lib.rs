@@ -136,8 +136,9 @@ fn read_image_with(
             let layers: Vec<_> = layout
                 .layer_members
                 .par_iter()
-                .map(|member| match source.open_member(member) {
-                    Ok(blob) => layer::read_layer(blob, keep, &spill, limits),
+                .zip(&layout.diff_ids)
+                .map(|(member, diff_id)| match source.open_member(member) {
+                    Ok(blob) => layer::read_layer(blob, diff_id.as_deref(), keep, &spill, limits),
                     Err(error) => (layer::LayerChanges::default(), Some(error.into())),
                 })
                 .collect();
@@ -155,17 +156,10 @@ fn read_image_with(
                          there is included",
                         index + 1
                     )));
-                } else if let Some(expected) = &layout.diff_ids[index]
-                    && *expected != changes.diff_id
-                {
-                    problems.push(layer_problem(format!(
-                        "layer {} content is {}, but the image config says {expected}",
-                        index + 1,
-                        changes.diff_id
-                    )));
                 }
-                // Locations name the layer as the image config does.
-                if let Some(expected) = &layout.diff_ids[index] {
+                if changes.diff_id.is_empty()
+                    && let Some(expected) = &layout.diff_ids[index]
+                {
                     changes.diff_id.clone_from(expected);
                 }
                 problems.extend(changes.problems.drain(..).map(&layer_problem));
@@ -174,12 +168,12 @@ fn read_image_with(
         }
         None => {
             let (mut changes, error) = layer::read_layer(
-                Box::new(std::io::BufReader::new(fs_err::File::open(path).map_err(
-                    |source| ImageError::Io {
-                        path: path.to_owned(),
-                        source,
-                    },
-                )?)),
+                Box::new(fs_err::File::open(path).map_err(|source| ImageError::Io {
+                    path: path.to_owned(),
+                    source,
+                })?),
+                // A flat root filesystem has no layers to tell apart.
+                Some(""),
                 keep,
                 &spill,
                 limits,

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use bulwark_catalog::ReadSeek;
+
 use crate::ImageError;
 use crate::layer::{CountingReader, Limits, check_expansion};
 
@@ -94,7 +96,7 @@ impl Source {
     }
 
     /// Opens member `name` for reading.
-    pub(crate) fn open_member(&self, name: &str) -> io::Result<Box<dyn Read + Send>> {
+    pub(crate) fn open_member(&self, name: &str) -> io::Result<Box<dyn ReadSeek>> {
         match self {
             Self::Dir(root) => Ok(Box::new(fs_err::File::open(root.join(name))?)),
             Self::Tar { file, members } => {
@@ -103,6 +105,7 @@ impl Source {
                 })?;
                 Ok(Box::new(MemberReader {
                     file: Arc::clone(file),
+                    start: offset,
                     position: offset,
                     end: offset + size,
                 }))
@@ -132,8 +135,29 @@ impl Source {
 /// at once from one open file.
 struct MemberReader {
     file: Arc<File>,
+    start: u64,
     position: u64,
     end: u64,
+}
+
+impl Seek for MemberReader {
+    fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        let target = match position {
+            SeekFrom::Start(offset) => self.start.checked_add(offset),
+            SeekFrom::End(delta) => self.end.checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
+        };
+        match target {
+            Some(target) if target >= self.start => {
+                self.position = target;
+                Ok(target - self.start)
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the member",
+            )),
+        }
+    }
 }
 
 impl Read for MemberReader {

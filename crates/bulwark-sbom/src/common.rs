@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_inventory::{
-    Component, ComponentId, ComponentKind, Inventory, License, Metadata, PackageSource,
+    Component, ComponentId, ComponentKind, GpuFacts, Inventory, License, Metadata, PackageSource,
     RelationshipKind,
 };
 use uuid::Uuid;
@@ -312,7 +312,25 @@ pub(crate) fn component_properties(
         push_source(&mut properties, source);
     }
     push_metadata(&mut properties, &component.metadata);
+    if let Some(gpu) = &component.gpu {
+        push_gpu(&mut properties, gpu);
+    }
     properties
+}
+
+fn push_gpu(properties: &mut Vec<Property>, gpu: &GpuFacts) {
+    let fields = [
+        (
+            "bulwark:gpu:provides",
+            gpu.provides.map(|p| p.as_str().to_owned()),
+        ),
+        ("bulwark:gpu:part-version", gpu.part_version.clone()),
+        ("bulwark:gpu:cuda", gpu.cuda.clone()),
+        ("bulwark:gpu:cudnn", gpu.cudnn.clone()),
+        ("bulwark:gpu:rocm", gpu.rocm.clone()),
+        ("bulwark:gpu:variant", gpu.variant.clone()),
+    ];
+    properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
 }
 
 fn push_source(properties: &mut Vec<Property>, source: &PackageSource) {

@@ -203,7 +203,12 @@ pub(crate) fn inventory() -> Inventory {
         found_by: SortedSet::from(["gpu/libraries".to_owned()]),
         files: Vec::new(),
         metadata: Metadata::None,
-        gpu: None,
+        gpu: Some(bulwark_inventory::GpuFacts {
+            provides: Some(bulwark_inventory::GpuPart::Cudnn),
+            part_version: Some("8.9.2.26".to_owned()),
+            cuda: Some("12".to_owned()),
+            ..Default::default()
+        }),
     };
 
     let model = Component {

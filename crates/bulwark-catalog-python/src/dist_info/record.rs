@@ -159,6 +159,11 @@ fn split_csv_row(line: &str) -> Result<[Option<std::borrow::Cow<'_, str>>; 3], R
 fn decode_record_hash(field: &str) -> Option<Hash> {
     let (algorithm, encoded) = field.trim().split_once('=')?;
     let algorithm = HashAlgorithm::from_name(algorithm)?;
+    // Some installers (Debian's python3-* packages among them) write hex digests instead of
+    // base64; a hex string of exactly the digest's length cannot be valid base64 of it.
+    if encoded.len() == algorithm.hex_len() && encoded.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Hash::new(algorithm, encoded);
+    }
     let mut digest = [0_u8; 64];
     let length = RECORD_BASE64
         .decode_slice(encoded.as_bytes(), &mut digest)
@@ -280,6 +285,16 @@ mod tests {
         assert_eq!(files[0].size, Some(34549));
         assert_eq!(files[1].digest.as_ref().unwrap().value, "0".repeat(64));
         assert_eq!(files[2].digest, None);
+    }
+
+    #[test]
+    fn hex_digests_as_debian_writes_them_are_accepted() {
+        let hex = "43f5e03f2fe01cbc705198e2b5676059b1b709248289e016861e2720d271685b";
+        let hash = decode_record_hash(&format!("sha256={}", hex.to_uppercase())).unwrap();
+        assert_eq!(hash.algorithm, HashAlgorithm::Sha256);
+        assert_eq!(hash.value, hex);
+        // 64 characters of base64 are not a sha256 digest (48 bytes): still refused.
+        assert!(decode_record_hash(&format!("sha256={}", "z".repeat(64))).is_none());
     }
 
     #[test]

@@ -6,9 +6,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use bulwark_inventory::{
-    Component, ComponentId, CondaPackage, DirectUrl, Ecosystem, Hash, HashAlgorithm, Inventory,
-    License, Location, Metadata, PackageSource, Problem, Purl, PythonDistribution,
-    PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
+    Component, ComponentId, CondaPackage, DirectUrl, Ecosystem, GpuFacts, GpuPart, Hash,
+    HashAlgorithm, Inventory, License, Location, Metadata, PackageSource, Problem, Purl,
+    PythonDistribution, PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -80,6 +80,8 @@ struct JsonComponent {
     found_by: BTreeSet<String>,
     #[serde(default)]
     metadata: Option<JsonMetadata>,
+    #[serde(default)]
+    gpu: Option<JsonGpu>,
 }
 
 #[derive(Deserialize)]
@@ -373,6 +375,30 @@ fn convert(component: JsonComponent, source_name: &str) -> Result<Component, Str
                 spec,
             }),
         },
-        gpu: None,
+        gpu: component.gpu.map(|gpu| GpuFacts {
+            provides: gpu.provides.as_deref().and_then(GpuPart::from_name),
+            part_version: gpu.part_version,
+            cuda: gpu.cuda,
+            cudnn: gpu.cudnn,
+            rocm: gpu.rocm,
+            variant: gpu.variant,
+        }),
     })
+}
+
+/// [`GpuFacts`] as bulwark JSON writes them.
+#[derive(Debug, Deserialize)]
+struct JsonGpu {
+    #[serde(default)]
+    provides: Option<String>,
+    #[serde(default)]
+    part_version: Option<String>,
+    #[serde(default)]
+    cuda: Option<String>,
+    #[serde(default)]
+    cudnn: Option<String>,
+    #[serde(default)]
+    rocm: Option<String>,
+    #[serde(default)]
+    variant: Option<String>,
 }

@@ -426,6 +426,7 @@ fn convert_component<C>(
         contained_by,
         source,
         metadata,
+        gpu,
         locations: property_locations,
     } = properties::read(property_pairs(raw));
     let is_os_package = identity.as_ref().is_some_and(|i| i.is_os_package);
@@ -542,7 +543,7 @@ fn convert_component<C>(
         },
         files: Vec::new(),
         metadata,
-        gpu: None,
+        gpu,
     };
     Ok((component, contained_by))
 }

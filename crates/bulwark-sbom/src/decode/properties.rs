@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use bulwark_inventory::{
-    ComponentKind, CondaPackage, DirectUrl, Location, Metadata, PackageSource, PythonDistribution,
-    PythonRequirement,
+    ComponentKind, CondaPackage, DirectUrl, GpuFacts, GpuPart, Location, Metadata, PackageSource,
+    PythonDistribution, PythonRequirement,
 };
 
 /// What the properties of one component say.
@@ -19,6 +19,7 @@ pub(super) struct Facts {
     pub(super) contained_by: Vec<String>,
     pub(super) source: Option<PackageSource>,
     pub(super) metadata: Metadata,
+    pub(super) gpu: Option<GpuFacts>,
     /// Locations from tool-specific properties.
     pub(super) locations: Vec<Location>,
 }
@@ -158,4 +159,13 @@ fn read_bulwark(properties: &BTreeMap<&str, Vec<&str>>, facts: &mut Facts) {
     } else {
         Metadata::None
     };
+    let gpu = GpuFacts {
+        provides: one("gpu:provides").as_deref().and_then(GpuPart::from_name),
+        part_version: one("gpu:part-version"),
+        cuda: one("gpu:cuda"),
+        cudnn: one("gpu:cudnn"),
+        rocm: one("gpu:rocm"),
+        variant: one("gpu:variant"),
+    };
+    facts.gpu = (gpu != GpuFacts::default()).then_some(gpu);
 }
