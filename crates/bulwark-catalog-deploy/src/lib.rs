@@ -38,7 +38,7 @@ mod reference;
 mod stack;
 
 use bulwark_catalog::{CatalogError, Cataloger, FileRef};
-use bulwark_inventory::{Component, ComponentKind, Ecosystem, Location, Problem};
+use bulwark_inventory::{Component, ComponentKind, Location, Problem};
 
 pub use reference::{DEFAULT_TAG, ImageRef, ImageRefError, OCI_PURL_TYPE};
 pub use stack::ServingStack;
@@ -189,9 +189,7 @@ fn image_component(
     Ok(component)
 }
 
-/// A component outside any package ecosystem. `Component` has no constructor for one, so a
-/// package is built and what does not apply is cleared (a struct literal would break
-/// whenever the model gains a field).
+/// A component outside any package ecosystem, found at `location`.
 fn bare_component(
     kind: ComponentKind,
     name: &str,
@@ -199,10 +197,8 @@ fn bare_component(
     location: Location,
     found_by: &str,
 ) -> Component {
-    let mut component = Component::package(Ecosystem::PyPI, name, version, location, found_by);
-    component.kind = kind;
-    component.ecosystem = None;
-    component.purl = None;
+    let mut component = Component::bare(kind, name, version, found_by);
+    component.locations.insert(location);
     component
 }
 

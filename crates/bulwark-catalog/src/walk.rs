@@ -186,14 +186,15 @@ fn record_layers(output: &mut CatalogOutput, resolver: &dyn Resolver) {
 /// Catalogs a target that is not a directory on disk, such as an image's flattened layers:
 /// `files` lists its regular files (target-relative, `/`-separated, sorted) and `resolver`
 /// reads them. Directories no cataloger [descends](Cataloger::descend) into are skipped, as
-/// in a directory walk; files are cataloged in parallel.
+/// in a directory walk; files are cataloged in parallel. `seed` holds what the caller knows
+/// already (the image itself as a component, problems met reading its layers).
 pub fn catalog_files(
     display: &str,
     files: &[&str],
     resolver: &dyn Resolver,
     catalogers: &[Box<dyn Cataloger>],
     progress: &Progress,
-    problems: Vec<Problem>,
+    seed: CatalogOutput,
 ) -> Inventory {
     use rayon::prelude::*;
 
@@ -244,14 +245,18 @@ pub fn catalog_files(
             a.problems.extend(b.problems);
             a
         });
-    let mut all_problems = problems;
-    all_problems.extend(collected.problems);
+    let mut all = Collected::default();
+    all.absorb(seed);
+    all.components.extend(collected.components);
+    all.relationships.extend(collected.relationships);
+    all.requests.extend(collected.requests);
+    all.problems.extend(collected.problems);
     Inventory::assemble(
         display.to_owned(),
-        collected.components,
-        collected.relationships,
-        collected.requests,
-        all_problems,
+        all.components,
+        all.relationships,
+        all.requests,
+        all.problems,
     )
 }
 

@@ -10,7 +10,7 @@
 //! and drops when there is none.
 
 use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver};
-use bulwark_inventory::{Component, ComponentKind, Ecosystem, GpuFacts, Location};
+use bulwark_inventory::{Component, ComponentKind, GpuFacts, Location};
 
 use crate::paths::split_site_packages;
 use crate::{read_small, version};
@@ -93,11 +93,8 @@ impl Cataloger for FrameworkBuildInfoCataloger {
 
 /// The fact-carrying placeholder: no purl, no ecosystem, no version.
 fn placeholder(framework: Framework, location: Location, facts: GpuFacts) -> Component {
-    let mut component =
-        Component::package(Ecosystem::PyPI, framework.package(), None, location, ID);
-    component.ecosystem = None;
-    component.purl = None;
-    component.kind = ComponentKind::Library;
+    let mut component = Component::bare(ComponentKind::Library, framework.package(), None, ID);
+    component.locations.insert(location);
     component.gpu = Some(facts);
     component
 }

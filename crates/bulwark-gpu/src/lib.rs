@@ -57,7 +57,7 @@ pub mod issue_ids {
 }
 
 use bulwark_catalog::{Cataloger, Resolver};
-use bulwark_inventory::{Component, ComponentKind, Ecosystem, GpuFacts, Location, Purl};
+use bulwark_inventory::{Component, ComponentKind, GpuFacts, Location, Purl};
 
 /// The GPU catalogers, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
@@ -83,11 +83,8 @@ pub(crate) fn nvidia_component(
     found_by: &str,
     gpu: GpuFacts,
 ) -> Component {
-    // `Component::package` fills every field the same way for all catalogers; the
-    // ecosystem-specific ones are replaced right after.
-    let mut component = Component::package(Ecosystem::PyPI, name, version, location, found_by);
-    component.kind = kind;
-    component.ecosystem = None;
+    let mut component = Component::bare(kind, name, version, found_by);
+    component.locations.insert(location);
     component.purl = Purl::builder_for_type("generic", name)
         .namespace(NVIDIA)
         .version(version)

@@ -25,8 +25,8 @@ mod source;
 use std::path::Path;
 use std::sync::Mutex;
 
-use bulwark_catalog::{Cataloger, Progress};
-use bulwark_inventory::{Inventory, Problem};
+use bulwark_catalog::{CatalogOutput, Cataloger, Progress};
+use bulwark_inventory::{Component, ComponentKind, Inventory, Problem, Purl};
 use rayon::prelude::*;
 
 pub use fs::FlatFs;
@@ -224,14 +224,67 @@ pub fn catalog_image(
     let keep = |file: &str| catalogers.iter().any(|c| c.reads(file));
     let image = read_image(path, display, &keep)?;
     let files = image.fs.files();
+    let seed = CatalogOutput {
+        components: image.component(display).into_iter().collect(),
+        problems: image.problems.clone(),
+        ..CatalogOutput::default()
+    };
     Ok(bulwark_catalog::catalog_files(
-        display,
-        &files,
-        &image.fs,
-        catalogers,
-        progress,
-        image.problems.clone(),
+        display, &files, &image.fs, catalogers, progress, seed,
     ))
+}
+
+impl Image {
+    /// The image itself as a component: `pkg:oci/<name>@<image id>?tag=...`, named after its
+    /// first `repo:tag` (else after the file), so an SBOM says which image it describes.
+    /// `None` for a flat root filesystem, which has no image id.
+    pub fn component(&self, display: &str) -> Option<Component> {
+        let digest = self.config_digest.as_deref()?;
+        let reference = self.tags.first().map(String::as_str);
+        // `repo:tag`, where the repository may carry a registry with a port (`host:5000/a`).
+        let file_name = display
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(display);
+        let (repository, tag) = match reference {
+            // An OCI layout may name only the tag (`1`): the repository is then unknown.
+            Some(tag) if !tag.contains(['/', ':']) => (file_name, Some(tag)),
+            Some(reference) => match reference.rsplit_once(':') {
+                Some((repo, tag)) if !tag.contains('/') => (repo, Some(tag)),
+                _ => (reference, None),
+            },
+            None => (file_name, None),
+        };
+        let known_repository = reference.is_some_and(|r| r.contains(['/', ':']));
+        let name = repository
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(repository)
+            .to_ascii_lowercase();
+        let purl = Purl::builder_for_type("oci", &name)
+            .version(Some(digest))
+            .qualifier("repository_url", known_repository.then_some(repository))
+            .qualifier("tag", tag)
+            .qualifier("arch", self.architecture.as_deref())
+            .build();
+        let mut component = Component::bare(
+            ComponentKind::Container,
+            repository,
+            Some(digest),
+            "image/manifest",
+        );
+        component.purl = purl;
+        component.description = Some(match &self.os {
+            Some(os) => format!(
+                "container image ({os}/{})",
+                self.architecture.as_deref().unwrap_or("unknown")
+            ),
+            None => "container image".to_owned(),
+        });
+        Some(component)
+    }
 }
 
 #[cfg(test)]
@@ -262,6 +315,46 @@ mod tests {
             max_expansion: 100,
             ..Limits::default()
         }
+    }
+
+    #[test]
+    fn the_image_component_names_what_the_archive_records() {
+        let image = |tags: &[&str]| Image {
+            format: Some(ImageFormat::OciLayout),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            config_digest: Some("sha256:ab".to_owned()),
+            os: Some("linux".to_owned()),
+            architecture: Some("arm64".to_owned()),
+            fs: FlatFs::default(),
+            problems: Vec::new(),
+        };
+        let purl = |tags: &[&str]| {
+            let component = image(tags).component("images/app.oci/").unwrap();
+            (component.name, component.purl.unwrap().as_str().to_owned())
+        };
+        assert_eq!(
+            purl(&["registry.invalid:5000/team/app:2.1"]),
+            (
+                "registry.invalid:5000/team/app".to_owned(),
+                "pkg:oci/app@sha256:ab?arch=arm64&repository_url=registry.invalid:5000%2Fteam%2Fapp&tag=2.1"
+                    .to_owned()
+            )
+        );
+        // A bare tag says nothing of the repository: the file names the image.
+        assert_eq!(
+            purl(&["1"]),
+            (
+                "app.oci".to_owned(),
+                "pkg:oci/app.oci@sha256:ab?arch=arm64&tag=1".to_owned()
+            )
+        );
+        assert_eq!(
+            purl(&[]),
+            (
+                "app.oci".to_owned(),
+                "pkg:oci/app.oci@sha256:ab?arch=arm64".to_owned()
+            )
+        );
     }
 
     #[test]

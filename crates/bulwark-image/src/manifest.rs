@@ -151,11 +151,11 @@ impl Layout {
                 message: "the OCI index lists no image manifest".into(),
             })?;
             skipped_images += candidates.len();
-            if let Some(name) = chosen
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get("org.opencontainers.image.ref.name"))
-            {
+            // containerd records the full reference; the OCI annotation is often a bare tag.
+            if let Some(name) = chosen.annotations.as_ref().and_then(|a| {
+                a.get("io.containerd.image.name")
+                    .or_else(|| a.get("org.opencontainers.image.ref.name"))
+            }) {
                 tags.push(name.clone());
             }
             let member = blob_member(&chosen.digest, display)?;

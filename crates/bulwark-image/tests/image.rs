@@ -129,6 +129,7 @@ fn summary(path: &Path, diff_ids: &[String]) -> Vec<String> {
     inventory
         .components
         .iter()
+        .filter(|c| c.kind != bulwark_inventory::ComponentKind::Container)
         .map(|c| {
             let layer = c.locations.first().and_then(|l| l.layer.clone()).unwrap();
             let index = diff_ids.iter().position(|d| *d == layer).unwrap();
@@ -299,6 +300,19 @@ fn docker_archive_layers_apply_in_order_with_whiteouts() {
         .find(|c| c.name == "numpy")
         .unwrap();
     assert_eq!(numpy.files.len(), 1);
+    // The image itself is a component, named after its tag and identified by its config.
+    let container = inventory
+        .components
+        .iter()
+        .find(|c| c.kind == bulwark_inventory::ComponentKind::Container)
+        .unwrap();
+    assert_eq!(container.name, "ml-serving.registry.invalid/app");
+    let purl = container.purl.as_ref().unwrap().as_str();
+    assert!(purl.starts_with("pkg:oci/app@sha256:"), "{purl}");
+    assert!(
+        purl.ends_with("?arch=amd64&repository_url=ml-serving.registry.invalid%2Fapp&tag=1.0"),
+        "{purl}"
+    );
     let image = read_image(&path, "image", &|_| true).unwrap();
     assert_eq!(image.format, Some(ImageFormat::DockerArchive));
     assert_eq!(image.tags, ["ml-serving.registry.invalid/app:1.0"]);

@@ -565,6 +565,31 @@ impl Component {
         }
     }
 
+    /// A component outside any package ecosystem (a container image, a GPU library found by
+    /// file name): no ecosystem, no purl and no location until the caller sets them.
+    pub fn bare(kind: ComponentKind, name: &str, version: Option<&str>, found_by: &str) -> Self {
+        Self {
+            kind,
+            name: name.to_owned(),
+            ecosystem: None,
+            version: version.map(str::to_owned),
+            purl: None,
+            also_known_as: Vec::new(),
+            cpes: Vec::new(),
+            locations: SortedSet::default(),
+            hashes: BTreeSet::new(),
+            licenses: Vec::new(),
+            supplier: None,
+            description: None,
+            scope: Scope::Required,
+            source: None,
+            found_by: SortedSet::from([found_by.to_owned()]),
+            files: Vec::new(),
+            metadata: Metadata::None,
+            gpu: None,
+        }
+    }
+
     /// The name normalized for matching, if the component has an ecosystem.
     pub fn package_name(&self) -> Option<PackageName> {
         self.ecosystem.map(|e| PackageName::new(e, &self.name))
