@@ -139,6 +139,10 @@ impl Cataloger for EnvironmentYmlCataloger {
     }
 
     fn wants(&self, file: &FileRef<'_>) -> bool {
+        // Cheap refusal first: this runs for every file of an image.
+        if !crate::is_yaml_name(file.file_name()) {
+            return false;
+        }
         let name = file.file_name().to_ascii_lowercase();
         let Some(stem) = name
             .strip_suffix(".yml")

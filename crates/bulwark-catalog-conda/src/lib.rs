@@ -486,3 +486,11 @@ mod tests {
         assert_eq!(purl("lib/libz.so.1"), None);
     }
 }
+
+/// Whether a file name ends in `.yml` or `.yaml`, in any case, without allocating.
+pub(crate) fn is_yaml_name(name: &str) -> bool {
+    let name = name.as_bytes();
+    [&b".yml"[..], &b".yaml"[..]].iter().any(|suffix| {
+        name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    })
+}

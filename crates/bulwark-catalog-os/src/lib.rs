@@ -85,7 +85,10 @@ impl OsRelease {
     pub(crate) fn is_os_release(path: &str) -> bool {
         ["etc/os-release", "usr/lib/os-release"]
             .iter()
-            .any(|candidate| path == *candidate || path.ends_with(&format!("/{candidate}")))
+            .any(|candidate| {
+                path.strip_suffix(candidate)
+                    .is_some_and(|root| root.is_empty() || root.ends_with('/'))
+            })
     }
 
     /// Reads `<root>etc/os-release`, else `<root>usr/lib/os-release`; `None` when neither

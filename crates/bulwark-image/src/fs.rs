@@ -18,8 +18,9 @@ const MAX_SYMLINK_HOPS: usize = 40;
 pub(crate) enum Content {
     /// Small files, in memory.
     Memory(Arc<[u8]>),
-    /// Larger files, in the spill file.
-    Spilled {
+    /// Larger files: a byte range of a file on disk, either the spill file or, for an
+    /// uncompressed layer, the image archive itself (nothing is copied then).
+    InFile {
         file: Arc<File>,
         offset: u64,
         len: u64,
@@ -47,7 +48,7 @@ impl Spill {
         file.seek(SeekFrom::Start(self.end))?;
         let len = io::copy(reader, &mut file)?;
         file.flush()?;
-        let content = Content::Spilled {
+        let content = Content::InFile {
             file: Arc::clone(&self.file),
             offset: self.end,
             len,
@@ -232,7 +233,7 @@ impl Resolver for FlatFs {
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         match self.content(path)? {
             Content::Memory(bytes) => Ok(bytes.to_vec()),
-            Content::Spilled { file, offset, len } => {
+            Content::InFile { file, offset, len } => {
                 let mut bytes = vec![0; usize::try_from(*len).unwrap_or(0)];
                 let mut filled = 0;
                 while filled < bytes.len() {
@@ -251,7 +252,7 @@ impl Resolver for FlatFs {
     fn open(&self, path: &str) -> io::Result<Box<dyn ReadSeek>> {
         match self.content(path)? {
             Content::Memory(bytes) => Ok(Box::new(io::Cursor::new(Arc::clone(bytes)))),
-            Content::Spilled { file, offset, len } => Ok(Box::new(SpillReader {
+            Content::InFile { file, offset, len } => Ok(Box::new(SpillReader {
                 file: Arc::clone(file),
                 start: *offset,
                 len: *len,

@@ -1,7 +1,9 @@
 //! Reading one layer: a (compressed) tar stream turned into the changes it makes, keeping the
 //! contents of only the files some cataloger reads.
 
+use std::fs::File;
 use std::io::{self, BufReader, Read};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
@@ -92,6 +94,7 @@ pub(crate) enum LayerError {
 /// without reading the data of files nobody keeps.
 pub(crate) fn read_layer(
     blob: Box<dyn ReadSeek>,
+    origin: Option<(Arc<File>, u64)>,
     diff_id: Option<&str>,
     keep: &(dyn Fn(&str) -> bool + Sync),
     spill: &Mutex<Option<Spill>>,
@@ -116,7 +119,13 @@ pub(crate) fn read_layer(
             let outcome = archive
                 .entries_with_seek()
                 .map_err(LayerError::from)
-                .and_then(|entries| read_entries(entries, keep, spill, limits, &mut changes));
+                .and_then(|entries| {
+                    let store = Store {
+                        spill,
+                        origin: origin.as_ref(),
+                    };
+                    read_entries(entries, keep, &store, limits, &mut changes)
+                });
             return (changes, outcome.err());
         }
     }
@@ -131,7 +140,13 @@ pub(crate) fn read_layer(
     let outcome = archive
         .entries()
         .map_err(LayerError::from)
-        .and_then(|entries| read_entries(entries, keep, spill, limits, &mut changes));
+        .and_then(|entries| {
+            let store = Store {
+                spill,
+                origin: None,
+            };
+            read_entries(entries, keep, &store, limits, &mut changes)
+        });
     let mut hashing = archive.into_inner();
     if let Some(hasher) = hashing.hasher.take() {
         // The diff id covers the whole stream, including the padding after the last entry.
@@ -148,10 +163,18 @@ pub(crate) fn read_layer(
     (changes, outcome.err())
 }
 
+/// Where kept contents go.
+struct Store<'a> {
+    spill: &'a Mutex<Option<Spill>>,
+    /// The file an uncompressed layer lies in and the layer's offset there: large files are
+    /// then recorded as a byte range of it instead of being copied.
+    origin: Option<&'a (Arc<File>, u64)>,
+}
+
 fn read_entries<R: Read>(
     entries: tar::Entries<'_, R>,
     keep: &(dyn Fn(&str) -> bool + Sync),
-    spill: &Mutex<Option<Spill>>,
+    store: &Store<'_>,
     limits: Limits,
     changes: &mut LayerChanges,
 ) -> Result<(), LayerError> {
@@ -195,7 +218,7 @@ fn read_entries<R: Read>(
                         ));
                         None
                     } else {
-                        Some(keep_content(&mut entry, size, spill)?)
+                        Some(keep_content(&mut entry, size, store)?)
                     }
                 } else {
                     None
@@ -229,19 +252,27 @@ fn read_entries<R: Read>(
     Ok(())
 }
 
-fn keep_content(
-    entry: &mut impl Read,
+fn keep_content<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
     size: u64,
-    spill: &Mutex<Option<Spill>>,
+    store: &Store<'_>,
 ) -> io::Result<Content> {
     if size <= IN_MEMORY_BYTES {
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         entry.take(size).read_to_end(&mut bytes)?;
         return Ok(Content::Memory(bytes.into()));
     }
-    // Large kept files (a Go binary, a jar) go to one unlinked temporary file, so memory
-    // stays bounded whatever the image holds.
-    let mut guard = spill
+    if let Some((file, base)) = store.origin {
+        return Ok(Content::InFile {
+            file: Arc::clone(file),
+            offset: base + entry.raw_file_position(),
+            len: size,
+        });
+    }
+    // Large kept files (a Go binary, a jar) of compressed layers go to one unlinked temporary
+    // file, so memory stays bounded whatever the image holds.
+    let mut guard = store
+        .spill
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if guard.is_none() {

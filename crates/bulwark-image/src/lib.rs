@@ -137,9 +137,21 @@ fn read_image_with(
                 .layer_members
                 .par_iter()
                 .zip(&layout.diff_ids)
-                .map(|(member, diff_id)| match source.open_member(member) {
-                    Ok(blob) => layer::read_layer(blob, diff_id.as_deref(), keep, &spill, limits),
-                    Err(error) => (layer::LayerChanges::default(), Some(error.into())),
+                .map(|(member, diff_id)| {
+                    let opened = source
+                        .open_member(member)
+                        .and_then(|blob| Ok((blob, source.locate_member(member)?)));
+                    match opened {
+                        Ok((blob, origin)) => layer::read_layer(
+                            blob,
+                            Some(origin),
+                            diff_id.as_deref(),
+                            keep,
+                            &spill,
+                            limits,
+                        ),
+                        Err(error) => (layer::LayerChanges::default(), Some(error.into())),
+                    }
                 })
                 .collect();
             for (index, (mut changes, error)) in layers.into_iter().enumerate() {
@@ -167,11 +179,14 @@ fn read_image_with(
             }
         }
         None => {
+            let file = std::fs::File::open(path).map_err(|source| ImageError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+            let origin = file.try_clone().ok().map(|f| (std::sync::Arc::new(f), 0));
             let (mut changes, error) = layer::read_layer(
-                Box::new(fs_err::File::open(path).map_err(|source| ImageError::Io {
-                    path: path.to_owned(),
-                    source,
-                })?),
+                Box::new(file),
+                origin,
                 // A flat root filesystem has no layers to tell apart.
                 Some(""),
                 keep,

@@ -113,6 +113,20 @@ impl Source {
         }
     }
 
+    /// The file that holds member `name` and where its bytes start in it, so that a file
+    /// inside an uncompressed layer can later be read in place.
+    pub(crate) fn locate_member(&self, name: &str) -> io::Result<(Arc<File>, u64)> {
+        match self {
+            Self::Dir(root) => Ok((Arc::new(fs_err::File::open(root.join(name))?.into()), 0)),
+            Self::Tar { file, members } => {
+                let &(offset, _) = members.get(name).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotFound, format!("no member `{name}`"))
+                })?;
+                Ok((Arc::clone(file), offset))
+            }
+        }
+    }
+
     /// Reads a small member (a manifest or config) whole.
     pub(crate) fn read_member(&self, name: &str) -> io::Result<Vec<u8>> {
         /// Manifests and configs are kilobytes; a larger one is not what it claims to be.

@@ -75,6 +75,31 @@ const OS_RELEASE: &[u8] = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=d
 
 const DPKG_STATUS: &[u8] = b"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u2\n\nPackage: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n";
 
+/// 200 KiB: more than is kept in memory, so it is read from the archive (uncompressed layer)
+/// or from the spill file (compressed layer).
+fn big_file(fill: u8) -> Vec<u8> {
+    let mut bytes = vec![fill; 200 * 1024];
+    bytes[..5].copy_from_slice(b"START");
+    let end = bytes.len() - 3;
+    bytes[end..].copy_from_slice(b"END");
+    bytes
+}
+
+fn assert_big_files_read_back(image: &bulwark_image::Image) {
+    use std::io::{Read, Seek, SeekFrom};
+    for (path, fill) in [
+        ("usr/share/big-base.bin", b'a'),
+        ("usr/share/big-python.bin", b'b'),
+    ] {
+        assert_eq!(image.fs.read(path).unwrap(), big_file(fill), "{path}");
+        let mut file = image.fs.open(path).unwrap();
+        let mut tail = Vec::new();
+        file.seek(SeekFrom::End(-3)).unwrap();
+        file.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail, b"END", "{path}");
+    }
+}
+
 fn metadata(name: &str, version: &str) -> Vec<u8> {
     format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").into_bytes()
 }
@@ -87,7 +112,10 @@ fn layers() -> Vec<Vec<u8>> {
     let six = metadata("six", "1.16.0");
     let requests = metadata("requests", "2.31.0");
     let requests_new = metadata("requests", "2.32.3");
+    let big_base = big_file(b'a');
+    let big_python = big_file(b'b');
     let base = tar_bytes(&[
+        Entry::File("usr/share/big-base.bin", &big_base),
         Entry::Dir("etc/"),
         Entry::Symlink("etc/os-release", "../usr/lib/os-release"),
         Entry::File("usr/lib/os-release", OS_RELEASE),
@@ -97,6 +125,7 @@ fn layers() -> Vec<Vec<u8>> {
     ]);
     let record = b"numpy/__init__.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n";
     let python = tar_bytes(&[
+        Entry::File("usr/share/big-python.bin", &big_python),
         Entry::File(&format!("{site}/numpy-1.26.0.dist-info/METADATA"), &numpy),
         Entry::File(&format!("{site}/numpy-1.26.0.dist-info/RECORD"), record),
         Entry::File(&format!("{site}/six-1.16.0.dist-info/METADATA"), &six),
@@ -314,6 +343,7 @@ fn docker_archive_layers_apply_in_order_with_whiteouts() {
         "{purl}"
     );
     let image = read_image(&path, "image", &|_| true).unwrap();
+    assert_big_files_read_back(&image);
     assert_eq!(image.format, Some(ImageFormat::DockerArchive));
     assert_eq!(image.tags, ["ml-serving.registry.invalid/app:1.0"]);
     assert_eq!(image.fs.layers(), diff_ids);
@@ -337,6 +367,8 @@ fn oci_layout_directory_and_tar_give_the_same_inventory() {
     let (root, diff_ids) = oci_layout(dir.path());
     assert!(looks_like_image(&root));
     assert_eq!(summary(&root, &diff_ids), expected());
+
+    assert_big_files_read_back(&read_image(&root, "oci", &|_| true).unwrap());
 
     let packed = dir.path().join("oci.tar");
     pack_dir(&root, &packed, true);
@@ -396,7 +428,8 @@ fn a_truncated_layer_keeps_what_it_held_and_says_so() {
     // Rebuild the archive with the python layer cut in half.
     let layers = layers();
     let mut cut = layers[1].clone();
-    cut.truncate(1536);
+    // Past the big file and numpy's METADATA, inside the next entry.
+    cut.truncate(512 + 200 * 1024 + 1536);
     let diff_ids: Vec<String> = layers
         .iter()
         .map(|l| format!("sha256:{}", sha256(l)))
