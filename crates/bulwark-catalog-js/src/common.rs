@@ -564,6 +564,7 @@ pub(crate) fn output(
         relationships,
         requests: Vec::new(),
         problems,
+        findings: Vec::new(),
     }
 }
 

@@ -82,6 +82,8 @@ pub struct CatalogOutput {
     pub requests: Vec<DependencyRequest>,
     /// Recoverable trouble inside the file (one bad line of many); the rest was read.
     pub problems: Vec<Problem>,
+    /// Unsafe content found in the file (a pickle that imports `os.system`).
+    pub findings: Vec<bulwark_inventory::ArtifactFinding>,
 }
 
 impl CatalogOutput {

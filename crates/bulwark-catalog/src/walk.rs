@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bulwark_inventory::{Component, DependencyRequest, Inventory, Problem, Relationship};
+use bulwark_inventory::{
+    ArtifactFinding, Component, DependencyRequest, Inventory, Problem, Relationship,
+};
 use ignore::{WalkBuilder, WalkState};
 
 use crate::{CatalogOutput, Cataloger, DirResolver, FileRef, Resolver};
@@ -52,6 +54,7 @@ struct Collected {
     relationships: Vec<Relationship>,
     requests: Vec<DependencyRequest>,
     problems: Vec<Problem>,
+    findings: Vec<ArtifactFinding>,
 }
 
 impl Collected {
@@ -60,6 +63,31 @@ impl Collected {
         self.relationships.extend(output.relationships);
         self.requests.extend(output.requests);
         self.problems.extend(output.problems);
+        self.findings.extend(output.findings);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.components.extend(other.components);
+        self.relationships.extend(other.relationships);
+        self.requests.extend(other.requests);
+        self.problems.extend(other.problems);
+        self.findings.extend(other.findings);
+    }
+
+    /// Assembles the inventory; findings are kept in a fixed order.
+    fn into_inventory(self, display: &str) -> Inventory {
+        let mut inventory = Inventory::assemble(
+            display.to_owned(),
+            self.components,
+            self.relationships,
+            self.requests,
+            self.problems,
+        );
+        let mut findings = self.findings;
+        findings.sort();
+        findings.dedup();
+        inventory.findings = findings;
+        inventory
     }
 }
 
@@ -87,13 +115,7 @@ pub fn catalog_target(
     } else {
         catalog_single_file(target, catalogers, progress)?
     };
-    Ok(Inventory::assemble(
-        display.to_owned(),
-        collected.components,
-        collected.relationships,
-        collected.requests,
-        collected.problems,
-    ))
+    Ok(collected.into_inventory(display))
 }
 
 fn catalog_single_file(
@@ -239,25 +261,13 @@ pub fn catalog_files(
             collected
         })
         .reduce(Collected::default, |mut a, b| {
-            a.components.extend(b.components);
-            a.relationships.extend(b.relationships);
-            a.requests.extend(b.requests);
-            a.problems.extend(b.problems);
+            a.merge(b);
             a
         });
     let mut all = Collected::default();
     all.absorb(seed);
-    all.components.extend(collected.components);
-    all.relationships.extend(collected.relationships);
-    all.requests.extend(collected.requests);
-    all.problems.extend(collected.problems);
-    Inventory::assemble(
-        display.to_owned(),
-        all.components,
-        all.relationships,
-        all.requests,
-        all.problems,
-    )
+    all.merge(collected);
+    all.into_inventory(display)
 }
 
 fn walk_directory(
@@ -297,10 +307,7 @@ fn walk_directory(
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
     {
-        all.components.extend(part.components);
-        all.relationships.extend(part.relationships);
-        all.requests.extend(part.requests);
-        all.problems.extend(part.problems);
+        all.merge(part);
     }
     all
 }

@@ -448,6 +448,62 @@ impl GpuFacts {
     }
 }
 
+/// What is known about a machine-learning model (a file, a sharded checkpoint or a repository
+/// snapshot): what its files and its model card say. Nothing here is guessed; a field the
+/// sources do not state stays empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ModelInfo {
+    /// The serialization format: `safetensors`, `gguf`, `onnx`, `pytorch` (zip checkpoint),
+    /// `pytorch-legacy`, `torchscript`, `pickle`, `joblib`, `numpy`, `keras`, `keras-hdf5`,
+    /// `tf-savedmodel`, `tflite`.
+    pub format: String,
+    /// The architecture (`LlamaForCausalLM`; GGUF `general.architecture`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// The task (`text-generation`; the model card's `pipeline_tag`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// The number of parameters, counted from tensor shapes where the format lists them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<u64>,
+    /// Tensor data types present (`BF16`, `F16`, `Q4_K`), sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dtypes: Vec<String>,
+    /// The quantization scheme (`Q4_K_M`), where stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
+    /// The context length, where stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+    /// Models this one derives from (`base_model` in the model card).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub base_models: Vec<String>,
+    /// Datasets it was trained or evaluated on, as the model card names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<String>,
+    /// Inputs, as `name: type[shape]` where the format says (ONNX graph inputs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    /// Outputs, in the same form.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<String>,
+    /// The Hugging Face repository (`meta-llama/Llama-2-7b-hf`), for hub layouts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The repository revision (the commit of a hub cache snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The files that make up the model (the shards of a sharded checkpoint), target-relative.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Model-card considerations by section (`limitations`, `ethical-considerations`, ...).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub considerations: std::collections::BTreeMap<String, String>,
+    /// Further format-specific facts (`onnx:opset`, `gguf:tokenizer`, `keras:version`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub properties: std::collections::BTreeMap<String, String>,
+}
+
 /// Ecosystem-specific facts about a component; one variant per kind of source.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -463,6 +519,8 @@ pub enum Metadata {
     Conda(CondaPackage),
     /// An installed operating-system package.
     OsPackage(OsPackage),
+    /// A machine-learning model.
+    Model(ModelInfo),
 }
 
 impl Metadata {
@@ -472,7 +530,7 @@ impl Metadata {
         match self {
             Self::None => 0,
             Self::PythonRequirement(_) => 1,
-            Self::Conda(_) | Self::PythonDistribution(_) | Self::OsPackage(_) => 2,
+            Self::Conda(_) | Self::PythonDistribution(_) | Self::OsPackage(_) | Self::Model(_) => 2,
         }
     }
 }

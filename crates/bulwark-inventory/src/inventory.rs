@@ -123,6 +123,9 @@ pub struct Inventory {
     pub relationships: BTreeSet<Relationship>,
     /// What could not be read, sorted by path.
     pub problems: Vec<Problem>,
+    /// Unsafe content found in files (model files that run code when loaded), sorted by path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::ArtifactFinding>,
 }
 
 impl Inventory {
@@ -192,6 +195,7 @@ impl Inventory {
             components,
             relationships: edges,
             problems,
+            findings: Vec::new(),
         }
     }
 }

@@ -18,6 +18,7 @@
 
 mod component;
 mod ecosystem;
+mod finding;
 mod inventory;
 mod license;
 mod name;
@@ -26,10 +27,11 @@ mod set;
 
 pub use component::{
     Component, ComponentKind, CondaPackage, DirectUrl, FileEntry, GpuFacts, GpuPart, Hash,
-    HashAlgorithm, Location, Metadata, OsPackage, PackageSource, PythonDistribution,
+    HashAlgorithm, Location, Metadata, ModelInfo, OsPackage, PackageSource, PythonDistribution,
     PythonRequirement, Scope,
 };
 pub use ecosystem::{Ecosystem, UnknownEcosystem};
+pub use finding::{ArtifactFinding, ArtifactSeverity};
 pub use inventory::{
     ComponentId, DependencyRequest, Inventory, Problem, Relationship, RelationshipKind,
 };

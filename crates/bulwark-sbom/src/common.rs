@@ -439,6 +439,31 @@ fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata) {
             ];
             properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
         }
+        Metadata::Model(model) => {
+            let fields = [
+                ("bulwark:model:format", Some(model.format.clone())),
+                ("bulwark:model:architecture", model.architecture.clone()),
+                ("bulwark:model:task", model.task.clone()),
+                (
+                    "bulwark:model:parameters",
+                    model.parameters.map(|n| n.to_string()),
+                ),
+                ("bulwark:model:quantization", model.quantization.clone()),
+                (
+                    "bulwark:model:context-length",
+                    model.context_length.map(|n| n.to_string()),
+                ),
+                ("bulwark:model:repository", model.repository.clone()),
+                ("bulwark:model:revision", model.revision.clone()),
+            ];
+            properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+            for dtype in &model.dtypes {
+                properties.push(("bulwark:model:dtype", dtype.clone()));
+            }
+            for file in &model.files {
+                properties.push(("bulwark:model:file", file.clone()));
+            }
+        }
     }
 }
 

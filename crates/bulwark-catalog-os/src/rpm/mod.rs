@@ -183,6 +183,7 @@ impl Cataloger for RpmCataloger {
             relationships,
             requests: Vec::new(),
             problems: problems.finish(),
+            findings: Vec::new(),
         })
     }
 }
