@@ -519,7 +519,11 @@ pub(crate) fn is_project_lockfile(dir: &str) -> bool {
 /// the inside of an installed package, where only a nested `node_modules` could hold more
 /// packages. Checking each path segment keeps this O(path length).
 pub(crate) fn descend(dir: &str) -> bool {
-    if dir.split('/').any(|segment| segment == ".git") {
+    // Node packages vendored inside an installed Python package (gradio ships a
+    // `node_modules`) are that package's own files, as its manifests are.
+    if dir.split('/').any(|segment| segment == ".git")
+        || bulwark_catalog::is_installed_package_content(dir)
+    {
         return false;
     }
     node_modules_place(dir) != NodeModulesPlace::PackageContent

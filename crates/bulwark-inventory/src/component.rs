@@ -330,6 +330,7 @@ pub enum GpuPart {
     /// The CUDA runtime compiler (`libnvrtc`).
     Nvrtc,
     /// The CUDA JIT linker (`libnvJitLink`).
+    #[serde(rename = "nvjitlink")]
     NvJitLink,
     /// CUDA profiling tools interface (`libcupti`).
     Cupti,
