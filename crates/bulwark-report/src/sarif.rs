@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use bulwark_inventory::{Component, ComponentId, Inventory, Location};
+use bulwark_inventory::{
+    ArtifactFinding, ArtifactSeverity, Component, ComponentId, Inventory, Location,
+};
 use bulwark_match::{Finding, MatchReport, Severity};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -45,6 +47,8 @@ pub(crate) fn render(
         }
     }
 
+    results.extend(inventory.findings.iter().map(artifact_result));
+
     let notifications: Vec<Value> = report
         .not_checked
         .iter()
@@ -70,7 +74,10 @@ pub(crate) fn render(
                 "driver": {
                     "name": "bulwark",
                     "version": tool_version,
-                    "rules": rules(report),
+                    "rules": rules(report)
+                        .into_iter()
+                        .chain(artifact_rules(&inventory.findings))
+                        .collect::<Vec<_>>(),
                 },
             },
             "invocations": [{
@@ -249,6 +256,95 @@ fn result(finding: &Finding, component_id: &str, location: Option<&Location>) ->
     }
     value.insert("properties".into(), properties.into());
     value.into()
+}
+
+/// SARIF `level` of an artifact finding's severity.
+const fn artifact_level(severity: ArtifactSeverity) -> &'static str {
+    match severity {
+        ArtifactSeverity::Critical | ArtifactSeverity::High => "error",
+        ArtifactSeverity::Medium => "warning",
+        ArtifactSeverity::Low => "note",
+    }
+}
+
+/// One rule per distinct artifact-finding id (`BWM-...`), sorted; the most severe finding of
+/// an id sets its level.
+fn artifact_rules(findings: &[ArtifactFinding]) -> Vec<Value> {
+    let mut by_id: BTreeMap<&str, &ArtifactFinding> = BTreeMap::new();
+    for finding in findings {
+        let entry = by_id.entry(finding.id.as_str()).or_insert(finding);
+        if finding.severity > entry.severity {
+            *entry = finding;
+        }
+    }
+    by_id
+        .into_iter()
+        .map(|(id, finding)| {
+            let floor = match finding.severity {
+                ArtifactSeverity::Critical => "9.0",
+                ArtifactSeverity::High => "7.0",
+                ArtifactSeverity::Medium => "4.0",
+                ArtifactSeverity::Low => "0.1",
+            };
+            json!({
+                "id": id,
+                "shortDescription": { "text": id },
+                "help": { "text": finding.remedy },
+                "defaultConfiguration": { "level": artifact_level(finding.severity) },
+                "properties": {
+                    "security-severity": floor,
+                    "tags": ["security", "model", "unsafe-deserialization"],
+                },
+            })
+        })
+        .collect()
+}
+
+fn artifact_result(finding: &ArtifactFinding) -> Value {
+    let mut text = finding.message.clone();
+    if let Some(member) = &finding.member {
+        let _ = write!(text, " (in `{member}`)");
+    }
+    let _ = write!(text, ". {}", finding.remedy);
+    let mut physical = Map::new();
+    physical.insert(
+        "artifactLocation".into(),
+        json!({ "uri": uri_reference(&finding.path) }),
+    );
+    if let (Some(offset), None) = (finding.offset, &finding.member) {
+        physical.insert("region".into(), json!({ "byteOffset": offset }));
+    }
+    let mut hasher = Sha256::new();
+    for part in [
+        finding.id.as_str(),
+        finding.path.as_str(),
+        finding.member.as_deref().unwrap_or(""),
+        &finding.offset.map(|o| o.to_string()).unwrap_or_default(),
+        finding.callable.as_deref().unwrap_or(""),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let fingerprint = hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    json!({
+        "ruleId": finding.id,
+        "level": artifact_level(finding.severity),
+        "message": { "text": text },
+        "locations": [{ "physicalLocation": physical }],
+        "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
+        "properties": {
+            "severity": finding.severity.as_str(),
+            "member": finding.member,
+            "offset": finding.offset,
+            "callable": finding.callable,
+        },
+    })
 }
 
 /// SHA-256 of the id, component, path, line and layer, NUL-separated, in hex: stable across

@@ -182,6 +182,43 @@ fn sarif_is_schema_valid() {
 }
 
 #[test]
+fn sarif_carries_artifact_findings_as_their_own_rules() {
+    let (mut inventory, report) = fixture();
+    inventory.findings = vec![bulwark_inventory::ArtifactFinding {
+        path: "models/classifier.pt".into(),
+        member: Some("archive/data.pkl".into()),
+        offset: Some(42),
+        id: "BWM-PICKLE-CODE-EXEC".into(),
+        severity: bulwark_inventory::ArtifactSeverity::Critical,
+        callable: Some("os.system".into()),
+        message: "the pickle calls `os.system` when loaded".into(),
+        remedy: "Convert the checkpoint to safetensors.".into(),
+    }];
+    let document = as_json(&sarif(&inventory, &report, "0.1.0").unwrap());
+    assert_valid(&sarif_validator(), &document);
+    let run = &document["runs"][0];
+    let rule = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "BWM-PICKLE-CODE-EXEC")
+        .unwrap();
+    assert_eq!(rule["defaultConfiguration"]["level"], "error");
+    let result = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "BWM-PICKLE-CODE-EXEC")
+        .unwrap();
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "models/classifier.pt"
+    );
+    assert_eq!(result["properties"]["callable"], "os.system");
+    assert_eq!(result["properties"]["member"], "archive/data.pkl");
+}
+
+#[test]
 fn sarif_schema_check_catches_errors() {
     let (inventory, report) = fixture();
     let mut document = as_json(&sarif(&inventory, &report, "0.1.0").unwrap());

@@ -2,13 +2,16 @@
 //! classification, CPE and URI checks, and the flattening of typed metadata into
 //! `bulwark:` name/value pairs.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_inventory::{
-    Component, ComponentId, ComponentKind, GpuFacts, Inventory, License, Metadata, PackageSource,
-    RelationshipKind,
+    Component, ComponentId, ComponentKind, GpuFacts, Inventory, License, Metadata, ModelInfo,
+    PackageSource, RelationshipKind,
 };
 use uuid::Uuid;
+
+use crate::mlbom;
 
 /// A UUID v5 of `content` in a namespace private to bulwark and `purpose`, so equal documents
 /// get equal identifiers and different purposes (a CycloneDX serial, an SPDX namespace)
@@ -285,8 +288,21 @@ pub(crate) fn is_absolute_url(url: &str) -> bool {
 }
 
 /// A property name and value. Names are namespaced `bulwark:` per the CycloneDX property
-/// taxonomy convention, so they never clash with another tool's.
-pub(crate) type Property = (&'static str, String);
+/// taxonomy convention, so they never clash with another tool's. Most names are fixed; a
+/// model's considerations sections and format-specific facts carry their key in the name.
+pub(crate) type Property = (Cow<'static, str>, String);
+
+/// A property with a fixed name.
+fn prop(name: &'static str, value: impl Into<String>) -> Property {
+    (Cow::Borrowed(name), value.into())
+}
+
+/// Every fact of a model as properties, for formats without a model card (SPDX annotations).
+pub(crate) fn model_properties(model: &ModelInfo) -> Vec<Property> {
+    let mut properties = Vec::new();
+    push_model(&mut properties, model, false);
+    properties
+}
 
 /// Flattens what a component knows beyond the common fields into properties, in a fixed
 /// order: kind, ecosystem, finders, extra CPEs, containers, package source, typed metadata.
@@ -295,23 +311,26 @@ pub(crate) fn component_properties(
     extra_cpes: &[&str],
     contained_by: &[String],
 ) -> Vec<Property> {
-    let mut properties: Vec<Property> = vec![("bulwark:kind", kind_name(component.kind).into())];
+    let mut properties: Vec<Property> = vec![prop("bulwark:kind", kind_name(component.kind))];
     if let Some(ecosystem) = component.ecosystem {
-        properties.push(("bulwark:ecosystem", ecosystem.as_str().into()));
+        properties.push(prop("bulwark:ecosystem", ecosystem.as_str()));
     }
     for finder in &component.found_by {
-        properties.push(("bulwark:found-by", finder.clone()));
+        properties.push(prop("bulwark:found-by", finder.clone()));
     }
     for cpe in extra_cpes {
-        properties.push(("bulwark:cpe", (*cpe).to_owned()));
+        properties.push(prop("bulwark:cpe", *cpe));
     }
     for container in contained_by {
-        properties.push(("bulwark:contained-by", container.clone()));
+        properties.push(prop("bulwark:contained-by", container.clone()));
     }
     if let Some(source) = &component.source {
         push_source(&mut properties, source);
     }
-    push_metadata(&mut properties, &component.metadata);
+    // Only a `machine-learning-model` component gets a model card (the spec forbids one on
+    // other types), so only there are the card's facts left out of the properties.
+    let card = component.kind == ComponentKind::MachineLearningModel;
+    push_metadata(&mut properties, &component.metadata, card);
     if let Some(gpu) = &component.gpu {
         push_gpu(&mut properties, gpu);
     }
@@ -330,14 +349,14 @@ fn push_gpu(properties: &mut Vec<Property>, gpu: &GpuFacts) {
         ("bulwark:gpu:rocm", gpu.rocm.clone()),
         ("bulwark:gpu:variant", gpu.variant.clone()),
     ];
-    properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    properties.extend(fields.into_iter().filter_map(|(k, v)| Some(prop(k, v?))));
 }
 
 fn push_source(properties: &mut Vec<Property>, source: &PackageSource) {
     match source {
         PackageSource::Registry { url } => {
-            properties.push(("bulwark:package-source", "registry".into()));
-            properties.push(("bulwark:package-source:url", url.clone()));
+            properties.push(prop("bulwark:package-source", "registry"));
+            properties.push(prop("bulwark:package-source:url", url.clone()));
         }
         PackageSource::Vcs {
             vcs,
@@ -345,75 +364,78 @@ fn push_source(properties: &mut Vec<Property>, source: &PackageSource) {
             requested_revision,
             commit,
         } => {
-            properties.push(("bulwark:package-source", "vcs".into()));
-            properties.push(("bulwark:package-source:vcs", vcs.clone()));
-            properties.push(("bulwark:package-source:url", url.clone()));
+            properties.push(prop("bulwark:package-source", "vcs"));
+            properties.push(prop("bulwark:package-source:vcs", vcs.clone()));
+            properties.push(prop("bulwark:package-source:url", url.clone()));
             if let Some(revision) = requested_revision {
-                properties.push((
+                properties.push(prop(
                     "bulwark:package-source:requested-revision",
                     revision.clone(),
                 ));
             }
             if let Some(commit) = commit {
-                properties.push(("bulwark:package-source:commit", commit.clone()));
+                properties.push(prop("bulwark:package-source:commit", commit.clone()));
             }
         }
         PackageSource::Url { url } => {
-            properties.push(("bulwark:package-source", "url".into()));
-            properties.push(("bulwark:package-source:url", url.clone()));
+            properties.push(prop("bulwark:package-source", "url"));
+            properties.push(prop("bulwark:package-source:url", url.clone()));
         }
         PackageSource::Path { path, editable } => {
-            properties.push(("bulwark:package-source", "path".into()));
-            properties.push(("bulwark:package-source:path", path.clone()));
-            properties.push(("bulwark:package-source:editable", editable.to_string()));
+            properties.push(prop("bulwark:package-source", "path"));
+            properties.push(prop("bulwark:package-source:path", path.clone()));
+            properties.push(prop(
+                "bulwark:package-source:editable",
+                editable.to_string(),
+            ));
         }
     }
 }
 
-fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata) {
+fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata, card: bool) {
     match metadata {
         Metadata::None => {}
         Metadata::PythonDistribution(distribution) => {
             if let Some(v) = &distribution.metadata_version {
-                properties.push(("bulwark:python:metadata-version", v.clone()));
+                properties.push(prop("bulwark:python:metadata-version", v.clone()));
             }
             if let Some(v) = &distribution.requires_python {
-                properties.push(("bulwark:python:requires-python", v.clone()));
+                properties.push(prop("bulwark:python:requires-python", v.clone()));
             }
             if let Some(v) = &distribution.installer {
-                properties.push(("bulwark:python:installer", v.clone()));
+                properties.push(prop("bulwark:python:installer", v.clone()));
             }
             if let Some(direct_url) = &distribution.direct_url {
-                properties.push(("bulwark:python:direct-url", direct_url.url.clone()));
-                properties.push((
+                properties.push(prop("bulwark:python:direct-url", direct_url.url.clone()));
+                properties.push(prop(
                     "bulwark:python:direct-url:editable",
                     direct_url.editable.to_string(),
                 ));
                 if let Some((vcs, commit)) = &direct_url.vcs {
-                    properties.push(("bulwark:python:direct-url:vcs", vcs.clone()));
-                    properties.push(("bulwark:python:direct-url:commit", commit.clone()));
+                    properties.push(prop("bulwark:python:direct-url:vcs", vcs.clone()));
+                    properties.push(prop("bulwark:python:direct-url:commit", commit.clone()));
                 }
             }
             for requirement in &distribution.requires_dist {
-                properties.push(("bulwark:python:requires-dist", requirement.clone()));
+                properties.push(prop("bulwark:python:requires-dist", requirement.clone()));
             }
-            properties.push((
+            properties.push(prop(
                 "bulwark:python:site-packages",
                 distribution.site_packages.clone(),
             ));
         }
         Metadata::PythonRequirement(requirement) => {
             if !requirement.specifier.is_empty() {
-                properties.push((
+                properties.push(prop(
                     "bulwark:python:requirement-specifier",
                     requirement.specifier.clone(),
                 ));
             }
             for extra in &requirement.extras {
-                properties.push(("bulwark:python:requirement-extra", extra.clone()));
+                properties.push(prop("bulwark:python:requirement-extra", extra.clone()));
             }
             if let Some(marker) = &requirement.marker {
-                properties.push(("bulwark:python:requirement-marker", marker.clone()));
+                properties.push(prop("bulwark:python:requirement-marker", marker.clone()));
             }
         }
         Metadata::Conda(conda) => {
@@ -428,7 +450,7 @@ fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata) {
                 ("bulwark:conda:prefix", conda.prefix.clone()),
                 ("bulwark:conda:spec", conda.spec.clone()),
             ];
-            properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+            properties.extend(fields.into_iter().filter_map(|(k, v)| Some(prop(k, v?))));
         }
         Metadata::OsPackage(os) => {
             let fields = [
@@ -437,35 +459,80 @@ fn push_metadata(properties: &mut Vec<Property>, metadata: &Metadata) {
                 ("bulwark:os:architecture", os.architecture.clone()),
                 ("bulwark:os:distro", os.distro.clone()),
             ];
-            properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
+            properties.extend(fields.into_iter().filter_map(|(k, v)| Some(prop(k, v?))));
         }
-        Metadata::Model(model) => {
-            let fields = [
-                ("bulwark:model:format", Some(model.format.clone())),
-                ("bulwark:model:architecture", model.architecture.clone()),
-                ("bulwark:model:task", model.task.clone()),
-                (
-                    "bulwark:model:parameters",
-                    model.parameters.map(|n| n.to_string()),
-                ),
-                ("bulwark:model:quantization", model.quantization.clone()),
-                (
-                    "bulwark:model:context-length",
-                    model.context_length.map(|n| n.to_string()),
-                ),
-                ("bulwark:model:repository", model.repository.clone()),
-                ("bulwark:model:revision", model.revision.clone()),
-            ];
-            properties.extend(fields.into_iter().filter_map(|(k, v)| Some((k, v?))));
-            for dtype in &model.dtypes {
-                properties.push(("bulwark:model:dtype", dtype.clone()));
-            }
-            for file in &model.files {
-                properties.push(("bulwark:model:file", file.clone()));
-            }
+        Metadata::Model(model) => push_model(properties, model, card),
+    }
+}
+
+/// A model's facts as properties. With `card`, the facts a CycloneDX `modelCard` holds
+/// (architecture, task, datasets, inputs, outputs, the considerations it has a field for and
+/// the architecture family) are left to the card, so each fact is written once; without it
+/// (SPDX, or model metadata on a component of another kind) every fact is a property.
+///
+/// Names: `bulwark:model:<field>` for the fixed fields (one property per list entry),
+/// `bulwark:model:consideration:<section>` for a considerations section and
+/// `bulwark:model:property:<key>` for a format-specific fact.
+fn push_model(properties: &mut Vec<Property>, model: &ModelInfo, card: bool) {
+    if !model.format.is_empty() {
+        properties.push(prop("bulwark:model:format", model.format.as_str()));
+    }
+    let mut fields = Vec::new();
+    if !card {
+        fields.push(("bulwark:model:architecture", model.architecture.clone()));
+        fields.push(("bulwark:model:task", model.task.clone()));
+    }
+    fields.extend([
+        (
+            "bulwark:model:parameters",
+            model.parameters.map(|n| n.to_string()),
+        ),
+        ("bulwark:model:quantization", model.quantization.clone()),
+        (
+            "bulwark:model:context-length",
+            model.context_length.map(|n| n.to_string()),
+        ),
+        ("bulwark:model:repository", model.repository.clone()),
+        ("bulwark:model:revision", model.revision.clone()),
+    ]);
+    properties.extend(fields.into_iter().filter_map(|(k, v)| Some(prop(k, v?))));
+    let mut lists = vec![
+        ("bulwark:model:dtype", &model.dtypes),
+        ("bulwark:model:file", &model.files),
+        ("bulwark:model:base-model", &model.base_models),
+    ];
+    if !card {
+        lists.extend([
+            ("bulwark:model:dataset", &model.datasets),
+            ("bulwark:model:input", &model.inputs),
+            ("bulwark:model:output", &model.outputs),
+        ]);
+    }
+    for (name, values) in lists {
+        properties.extend(values.iter().map(|value| prop(name, value.as_str())));
+    }
+    for (section, text) in &model.considerations {
+        if !(card && mlbom::Section::of_key(section).is_some()) {
+            properties.push((
+                format!("{CONSIDERATION_PREFIX}{section}").into(),
+                text.clone(),
+            ));
+        }
+    }
+    for (key, value) in &model.properties {
+        if !(card && key == mlbom::ARCHITECTURE_FAMILY) {
+            properties.push((
+                format!("{MODEL_PROPERTY_PREFIX}{key}").into(),
+                value.clone(),
+            ));
         }
     }
 }
+
+/// The name prefix of a considerations section's property.
+pub(crate) const CONSIDERATION_PREFIX: &str = "bulwark:model:consideration:";
+/// The name prefix of a format-specific model fact's property.
+pub(crate) const MODEL_PROPERTY_PREFIX: &str = "bulwark:model:property:";
 
 /// Splits a declared author such as `Jane Doe <jane@example.org>` (how Python metadata, conda
 /// recipes and Debian control files write a person) into name and email. A value without an

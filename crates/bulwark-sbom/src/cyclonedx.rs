@@ -27,16 +27,20 @@
 //! - `version` is omitted when unknown; CycloneDX 1.6 makes it optional.
 //! - Problems met during the scan become `bulwark:problem` properties on the metadata, and a
 //!   composition marks the target `incomplete`.
+//! - A model is a `machine-learning-model` with a `modelCard`, a dataset a `data` component with
+//!   one `data` entry (`type: dataset`); see [`crate::mlbom`] for the card.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_inventory::{
-    Component as InventoryComponent, ComponentId, ComponentKind, Inventory, License, PackageSource,
-    RelationshipKind, Scope,
+    Component as InventoryComponent, ComponentId, ComponentKind, Inventory, License, Metadata,
+    PackageSource, RelationshipKind, Scope,
 };
 use serde::Serialize;
 
 use crate::common::{self, LicenseForm};
+use crate::mlbom::{self, ComponentData, ModelCard};
 use crate::{EncodeError, EncodeOptions};
 
 /// The `bom-ref` of the scanned target.
@@ -103,6 +107,10 @@ pub(crate) struct Component {
     pub(crate) properties: Vec<Property>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) evidence: Option<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) model_card: Option<ModelCard>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) data: Vec<ComponentData>,
 }
 
 #[derive(Debug, Serialize)]
@@ -157,7 +165,7 @@ pub(crate) struct ExternalReference {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Property {
-    pub(crate) name: &'static str,
+    pub(crate) name: Cow<'static, str>,
     pub(crate) value: String,
 }
 
@@ -218,6 +226,7 @@ pub(crate) const fn component_type(kind: ComponentKind) -> &'static str {
 pub(crate) fn build(inventory: &Inventory, options: &EncodeOptions) -> Result<Bom, EncodeError> {
     let refs = BomRefs::new(inventory);
     let containers = common::containers(inventory);
+    let datasets = DatasetRefs::new(inventory, &refs);
 
     let components = inventory
         .components
@@ -231,7 +240,18 @@ pub(crate) fn build(inventory: &Inventory, options: &EncodeOptions) -> Result<Bo
                 .flatten()
                 .filter_map(|container| refs.get(container).map(str::to_owned))
                 .collect();
-            convert_component(component, bom_ref.clone(), &contained_by)
+            let mut converted = convert_component(component, bom_ref.clone(), &contained_by);
+            match (component.kind, &component.metadata) {
+                (ComponentKind::MachineLearningModel, Metadata::Model(model)) => {
+                    converted.model_card =
+                        mlbom::model_card(model, |name| datasets.find(&id, name));
+                }
+                (ComponentKind::Data, _) => {
+                    converted.data = vec![ComponentData::dataset(&component.name)];
+                }
+                _ => {}
+            }
+            converted
         })
         .collect();
 
@@ -261,7 +281,7 @@ pub(crate) fn build(inventory: &Inventory, options: &EncodeOptions) -> Result<Bo
                 .problems
                 .iter()
                 .map(|problem| Property {
-                    name: "bulwark:problem",
+                    name: Cow::Borrowed("bulwark:problem"),
                     value: problem.to_string(),
                 })
                 .collect(),
@@ -329,6 +349,50 @@ impl BomRefs {
 
     pub(crate) fn in_order(&self) -> &[String] {
         &self.in_order
+    }
+}
+
+/// The `data` components of an inventory by name, and which of them each component depends
+/// on, to turn a model's dataset names into `bom-ref`s.
+struct DatasetRefs<'a> {
+    by_name: BTreeMap<&'a str, Vec<ComponentId>>,
+    depends_on: BTreeSet<(&'a ComponentId, &'a ComponentId)>,
+    refs: &'a BomRefs,
+}
+
+impl<'a> DatasetRefs<'a> {
+    fn new(inventory: &'a Inventory, refs: &'a BomRefs) -> Self {
+        let mut by_name: BTreeMap<&str, Vec<ComponentId>> = BTreeMap::new();
+        for component in &inventory.components {
+            if component.kind == ComponentKind::Data {
+                by_name
+                    .entry(component.name.as_str())
+                    .or_default()
+                    .push(ComponentId::of(component));
+            }
+        }
+        let depends_on = inventory
+            .relationships
+            .iter()
+            .filter(|r| r.kind == RelationshipKind::DependsOn)
+            .map(|r| (&r.from, &r.to))
+            .collect();
+        Self {
+            by_name,
+            depends_on,
+            refs,
+        }
+    }
+
+    /// The `bom-ref` of the data component named `name`: one `model` depends on, else the
+    /// first of that name.
+    fn find(&self, model: &ComponentId, name: &str) -> Option<String> {
+        let candidates = self.by_name.get(name)?;
+        let chosen = candidates
+            .iter()
+            .find(|data| self.depends_on.contains(&(model, *data)))
+            .or_else(|| candidates.first())?;
+        self.refs.get(chosen).map(str::to_owned)
     }
 }
 
@@ -407,6 +471,8 @@ fn convert_component(
         external_references: external_references(component.source.as_ref()),
         properties,
         evidence: evidence(component),
+        model_card: None,
+        data: Vec::new(),
     }
 }
 

@@ -20,6 +20,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
 
 use crate::cyclonedx::{self, Bom, Component, LicenseChoice, Property};
+use crate::mlbom::{ComponentData, Dataset, ModelCard};
 use crate::{EncodeError, EncodeOptions};
 
 const NAMESPACE: &str = "http://cyclonedx.org/schema/bom/1.6";
@@ -114,7 +115,7 @@ impl Xml {
 
     /// A component, children in the order of the XSD's `component` sequence: supplier, name,
     /// version, description, scope, hashes, licenses, cpe, purl, externalReferences,
-    /// properties, evidence.
+    /// properties, evidence, modelCard, data.
     fn component_named(&mut self, element: &str, component: &Component) -> IoResult {
         let mut attributes = vec![("type", component.kind)];
         if let Some(bom_ref) = &component.bom_ref {
@@ -206,6 +207,103 @@ impl Xml {
             }
             self.end("evidence")?;
         }
+        if let Some(card) = &component.model_card {
+            self.model_card(card)?;
+        }
+        // `data` repeats without a wrapper element, unlike the other arrays.
+        for data in &component.data {
+            self.component_data("data", data)?;
+        }
+        self.end(element)
+    }
+
+    /// `modelCard` in the XSD's order: modelParameters (task, architectureFamily,
+    /// modelArchitecture, datasets, inputs, outputs), then considerations (users, useCases,
+    /// technicalLimitations, performanceTradeoffs, ethicalConsiderations).
+    fn model_card(&mut self, card: &ModelCard) -> IoResult {
+        self.start("modelCard", &[])?;
+        if let Some(parameters) = &card.model_parameters {
+            self.start("modelParameters", &[])?;
+            self.optional_text("task", parameters.task.as_deref())?;
+            self.optional_text(
+                "architectureFamily",
+                parameters.architecture_family.as_deref(),
+            )?;
+            self.optional_text(
+                "modelArchitecture",
+                parameters.model_architecture.as_deref(),
+            )?;
+            if !parameters.datasets.is_empty() {
+                self.start("datasets", &[])?;
+                for dataset in &parameters.datasets {
+                    match dataset {
+                        Dataset::Ref { reference } => self.text("ref", reference)?,
+                        Dataset::Inline(data) => self.component_data("dataset", data)?,
+                    }
+                }
+                self.end("datasets")?;
+            }
+            for (wrapper, element, formats) in [
+                ("inputs", "input", &parameters.inputs),
+                ("outputs", "output", &parameters.outputs),
+            ] {
+                if formats.is_empty() {
+                    continue;
+                }
+                self.start(wrapper, &[])?;
+                for format in formats {
+                    self.start(element, &[])?;
+                    self.text("format", &format.format)?;
+                    self.end(element)?;
+                }
+                self.end(wrapper)?;
+            }
+            self.end("modelParameters")?;
+        }
+        if let Some(considerations) = &card.considerations {
+            self.start("considerations", &[])?;
+            for (wrapper, element, texts) in [
+                ("users", "user", &considerations.users),
+                ("useCases", "useCase", &considerations.use_cases),
+                (
+                    "technicalLimitations",
+                    "technicalLimitation",
+                    &considerations.technical_limitations,
+                ),
+                (
+                    "performanceTradeoffs",
+                    "performanceTradeoff",
+                    &considerations.performance_tradeoffs,
+                ),
+            ] {
+                if texts.is_empty() {
+                    continue;
+                }
+                self.start(wrapper, &[])?;
+                for text in texts {
+                    self.text(element, text)?;
+                }
+                self.end(wrapper)?;
+            }
+            if !considerations.ethical_considerations.is_empty() {
+                self.start("ethicalConsiderations", &[])?;
+                for risk in &considerations.ethical_considerations {
+                    self.start("ethicalConsideration", &[])?;
+                    self.text("name", &risk.name)?;
+                    self.end("ethicalConsideration")?;
+                }
+                self.end("ethicalConsiderations")?;
+            }
+            self.end("considerations")?;
+        }
+        self.end("modelCard")
+    }
+
+    /// A `componentDataType` element: `type`, then `name`.
+    fn component_data(&mut self, element: &str, data: &ComponentData) -> IoResult {
+        self.start(element, &[])?;
+        self.text("type", data.kind)?;
+        self.text("name", &data.name)?;
         self.end(element)
     }
 
@@ -215,7 +313,7 @@ impl Xml {
         }
         self.start("properties", &[])?;
         for property in properties {
-            self.text_with("property", &[("name", property.name)], &property.value)?;
+            self.text_with("property", &[("name", &property.name)], &property.value)?;
         }
         self.end("properties")
     }

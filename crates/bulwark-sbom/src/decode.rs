@@ -21,6 +21,10 @@
 //!   CycloneDX `dependencies` and SPDX `DEPENDS_ON` (and the reversed `DEPENDENCY_OF` family)
 //!   become `depends-on`. Edges to the document's subject (CycloneDX `metadata.component`, the
 //!   package an SPDX document describes) are dropped with it.
+//! - ML-BOMs: a `machine-learning-model` component's `modelCard` becomes the component's model
+//!   metadata as far as it maps (architecture, task, datasets, inputs, outputs,
+//!   considerations), and a dataset `ref` a depends-on edge to the `data` component; bulwark's
+//!   SPDX model annotations are read back the same way. See `decode/model_card.rs`.
 //! - A component that cannot be read (its purl does not parse, it is not even an object) is
 //!   skipped and named in a [`Problem`](bulwark_inventory::Problem); the rest of the document
 //!   is still read. Only a document that is not an SBOM at all, or not well-formed, is a
@@ -51,6 +55,7 @@ mod bulwark_json;
 mod cyclonedx;
 mod cyclonedx_json;
 mod cyclonedx_xml;
+mod model_card;
 mod properties;
 mod purl;
 mod spdx;

@@ -16,7 +16,8 @@
 //! The component fields are those of [`bulwark_inventory::Component`] under their Rust names;
 //! `ecosystem` is the OSV spelling (`PyPI`, `crates.io`, `conda` for conda), `kind`, `scope` and
 //! relationship kinds are kebab-case, `metadata` is tagged by `type` (`none`,
-//! `python-distribution`, `python-requirement`, `conda`), a license is
+//! `python-distribution`, `python-requirement`, `conda`, `os-package`, `model`; a model's
+//! fields are those of [`bulwark_inventory::ModelInfo`]), a license is
 //! `{"type": "expression" | "name", "value": …}`, a hash `{"algorithm": "SHA-256", "value": hex}`,
 //! empty optional fields are left out, and installed file lists are never written. A relationship's ends are component
 //! ids: the purl, or `kind:name@version#first-location` for a component without one.

@@ -33,6 +33,7 @@ mod cyclonedx_json;
 mod cyclonedx_xml;
 mod decode;
 mod json;
+mod mlbom;
 mod spdx_json;
 
 pub use decode::{DecodeError, decode, looks_like_sbom};

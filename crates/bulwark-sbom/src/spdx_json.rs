@@ -24,14 +24,28 @@
 //! - Locations, the bulwark kind and malformed CPEs go into the package `comment`; SPDX 2.3 has no place for
 //!   typed properties, which CycloneDX carries.
 //! - `primaryPackagePurpose`: library, GPU library and OS package → `LIBRARY`; application →
-//!   `APPLICATION`; operating system → `OPERATING-SYSTEM`; container → `CONTAINER`; device
-//!   driver, model and data → `OTHER` (SPDX 2.3's `DEVICE` means hardware and it has no model
-//!   or data purpose).
+//!   `APPLICATION`; operating system → `OPERATING_SYSTEM` (the JSON schema's spelling; the spec
+//!   text writes `OPERATING-SYSTEM`, which the schema rejects); container → `CONTAINER`; device
+//!   driver, model and data → `OTHER`. SPDX 2.3 has no AI or dataset purpose (those arrive with
+//!   SPDX 3's AI and Dataset profiles), `DEVICE` means hardware and `FILE` would claim the
+//!   package is one file, which a sharded checkpoint or a dataset is not. The kind is in the
+//!   comment (`bulwark kind: machine-learning-model` or `data`).
+//! - A model's facts (format, architecture, task, parameters, dtypes, quantization, context
+//!   length, base models, datasets, inputs, outputs, repository, revision, files,
+//!   considerations, format-specific facts) are package `annotations` of type `OTHER` by
+//!   `Tool: bulwark-<version>`, one per fact, each comment `<name>: <value>` with the name of
+//!   the CycloneDX property that carries the fact (`bulwark:model:format: gguf`). One fact per
+//!   annotation keeps them parseable without a grammar (the name ends at the first `": "`; a
+//!   value may hold anything, newlines included), and is the form Trivy uses for its package
+//!   facts. `attributionTexts` is meant for acknowledgements and the single `comment` would
+//!   need escaping. The annotation date is the document's creation time. A model's datasets
+//!   that are components are also `DEPENDS_ON` targets, like any depends-on edge.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_inventory::{
-    Component, ComponentId, ComponentKind, Inventory, License, PackageSource, RelationshipKind,
+    Component, ComponentId, ComponentKind, Inventory, License, Metadata, PackageSource,
+    RelationshipKind,
 };
 use serde::Serialize;
 
@@ -89,6 +103,18 @@ struct Package {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     external_refs: Vec<ExternalRef>,
     primary_package_purpose: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    annotations: Vec<Annotation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Annotation {
+    /// Filled in with the creation time after the namespace digest is taken.
+    annotation_date: String,
+    annotation_type: &'static str,
+    annotator: String,
+    comment: String,
 }
 
 #[derive(Serialize)]
@@ -146,9 +172,23 @@ pub(crate) fn encode(
         comment: Some("The scanned target.".to_owned()),
         external_refs: Vec::new(),
         primary_package_purpose: "APPLICATION",
+        annotations: Vec::new(),
     }];
+    let annotator = format!("Tool: {}-{}", options.tool_name, options.tool_version);
     for (component, spdx_id) in inventory.components.iter().zip(&ids.in_order) {
-        packages.push(convert_package(component, spdx_id.clone(), &mut extracted));
+        let mut package = convert_package(component, spdx_id.clone(), &mut extracted);
+        if let Metadata::Model(model) = &component.metadata {
+            package.annotations = common::model_properties(model)
+                .into_iter()
+                .map(|(name, value)| Annotation {
+                    annotation_date: String::new(),
+                    annotation_type: "OTHER",
+                    annotator: annotator.clone(),
+                    comment: format!("{name}: {value}"),
+                })
+                .collect();
+        }
+        packages.push(package);
     }
 
     let mut relationships = vec![Relationship {
@@ -217,7 +257,13 @@ pub(crate) fn encode(
         sanitize_id(&name, 64),
         common::content_uuid("spdx", &content)
     );
-    document.creation_info.created = options.timestamp_utc()?;
+    let created = options.timestamp_utc()?;
+    for package in &mut document.packages {
+        for annotation in &mut package.annotations {
+            annotation.annotation_date.clone_from(&created);
+        }
+    }
+    document.creation_info.created = created;
 
     let mut out = serde_json::to_vec_pretty(&document)?;
     out.push(b'\n');
@@ -366,14 +412,15 @@ fn convert_package(
         comment: Some(comment),
         external_refs,
         primary_package_purpose: purpose(component.kind),
+        annotations: Vec::new(),
     }
 }
 
-const fn purpose(kind: ComponentKind) -> &'static str {
+pub(crate) const fn purpose(kind: ComponentKind) -> &'static str {
     match kind {
         ComponentKind::Library | ComponentKind::GpuLibrary | ComponentKind::OsPackage => "LIBRARY",
         ComponentKind::Application => "APPLICATION",
-        ComponentKind::OperatingSystem => "OPERATING-SYSTEM",
+        ComponentKind::OperatingSystem => "OPERATING_SYSTEM",
         ComponentKind::Container => "CONTAINER",
         ComponentKind::DeviceDriver | ComponentKind::MachineLearningModel | ComponentKind::Data => {
             "OTHER"

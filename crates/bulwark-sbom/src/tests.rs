@@ -1,7 +1,9 @@
 //! Snapshot, determinism, schema and NTIA-minimum tests for every format, over one inventory
 //! that exercises the awkward cases: a PEP 440 local version, a conda package also known as a
 //! PyPI distribution, an unpinned requirement, license names and compound expressions, a
-//! purl-less GPU library with CPEs, a model without version, markup and control characters.
+//! purl-less GPU library with CPEs, two models without version (one with a model card's worth of
+//! facts and a dataset component it depends on, one quantized GGUF), markup and control
+//! characters.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -10,8 +12,8 @@ use std::process::{Command, Stdio};
 
 use bulwark_inventory::{
     Component, ComponentId, ComponentKind, CondaPackage, Ecosystem, Hash, HashAlgorithm, Inventory,
-    License, Location, Metadata, PackageSource, Problem, Purl, PythonDistribution,
-    PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
+    License, Location, Metadata, ModelInfo, OsPackage, PackageSource, Problem, Purl,
+    PythonDistribution, PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde_json::Value;
 use time::macros::datetime;
@@ -174,6 +176,12 @@ pub(crate) fn inventory() -> Inventory {
         .build();
     libc.supplier = Some("GNU Libc Maintainers <debian-glibc@lists.debian.invalid>".into());
     libc.licenses = vec![License::Expression("LGPL-2.1-or-later".into())];
+    libc.metadata = Metadata::OsPackage(OsPackage {
+        source_name: Some("glibc".into()),
+        source_version: Some("2.36-9+deb12u4".into()),
+        architecture: Some("amd64".into()),
+        distro: Some("debian-12".into()),
+    });
 
     let cudnn = Component {
         kind: ComponentKind::GpuLibrary,
@@ -211,26 +219,72 @@ pub(crate) fn inventory() -> Inventory {
         }),
     };
 
-    let model = Component {
-        kind: ComponentKind::MachineLearningModel,
-        name: "bert-base.safetensors".into(),
-        ecosystem: None,
-        version: None,
-        purl: None,
-        also_known_as: Vec::new(),
-        cpes: Vec::new(),
-        locations: SortedSet::from([Location::new("models/bert-base.safetensors")]),
-        hashes: BTreeSet::from([sha256('e')]),
-        licenses: vec![License::Expression("Apache-2.0".into())],
-        supplier: None,
-        description: None,
-        scope: Scope::Required,
-        source: None,
-        found_by: SortedSet::from(["model/safetensors".to_owned()]),
-        files: Vec::new(),
-        metadata: Metadata::None,
-        gpu: None,
-    };
+    let mut bert = Component::bare(
+        ComponentKind::MachineLearningModel,
+        "bert-base.safetensors",
+        None,
+        "model/safetensors",
+    );
+    bert.locations = SortedSet::from([Location::new("models/bert-base.safetensors")]);
+    bert.hashes = BTreeSet::from([sha256('e')]);
+    bert.licenses = vec![License::Expression("Apache-2.0".into())];
+    bert.metadata = Metadata::Model(ModelInfo {
+        format: "safetensors".into(),
+        architecture: Some("BertForMaskedLM".into()),
+        task: Some("fill-mask".into()),
+        parameters: Some(109_514_298),
+        dtypes: vec!["F32".into()],
+        context_length: Some(512),
+        datasets: vec!["bookcorpus".into(), "wikipedia".into()],
+        inputs: vec!["input_ids: int64[batch,sequence]".into()],
+        outputs: vec!["logits: float32[batch,sequence,30522]".into()],
+        repository: Some("google-bert/bert-base-uncased".into()),
+        revision: Some("86b5e0934494bd15c9632b12f734a8a67f723594".into()),
+        files: vec!["models/bert-base.safetensors".into()],
+        considerations: BTreeMap::from([
+            (
+                "limitations".into(),
+                "Predictions can be biased <even> on neutral & \"plain\" text.".into(),
+            ),
+            (
+                "ethical-considerations".into(),
+                "Trained on web text;\nreview outputs before use.".into(),
+            ),
+            ("use-cases".into(), "Masked language modeling.".into()),
+            (
+                "bias-risks-and-limitations".into(),
+                "A section the model card has no field for.".into(),
+            ),
+        ]),
+        properties: BTreeMap::from([("safetensors:format".into(), "pt".into())]),
+        ..ModelInfo::default()
+    });
+
+    let mut llama = Component::bare(
+        ComponentKind::MachineLearningModel,
+        "llama-2-7b.Q4_K_M.gguf",
+        None,
+        "model/gguf",
+    );
+    llama.locations = SortedSet::from([Location::new("models/llama-2-7b.Q4_K_M.gguf")]);
+    llama.metadata = Metadata::Model(ModelInfo {
+        format: "gguf".into(),
+        architecture: Some("llama".into()),
+        parameters: Some(6_738_415_616),
+        dtypes: vec!["F32".into(), "Q4_K".into(), "Q6_K".into()],
+        quantization: Some("Q4_K_M".into()),
+        context_length: Some(4096),
+        base_models: vec!["meta-llama/Llama-2-7b-hf".into()],
+        properties: BTreeMap::from([
+            ("architecture-family".into(), "transformer".into()),
+            ("gguf:tokenizer".into(), "llama".into()),
+        ]),
+        ..ModelInfo::default()
+    });
+
+    let mut bookcorpus = Component::bare(ComponentKind::Data, "bookcorpus", None, "model/card");
+    bookcorpus.locations = SortedSet::from([Location::new("models/README.md")]);
+    bookcorpus.description = Some("Books used to pre-train BERT".into());
 
     let edge = |from: &Component, kind, to: &Component| Relationship {
         from: ComponentId::of(from),
@@ -242,6 +296,7 @@ pub(crate) fn inventory() -> Inventory {
         edge(&torch, RelationshipKind::DependsOn, &numpy),
         edge(&scipy, RelationshipKind::DependsOn, &numpy),
         edge(&torch, RelationshipKind::Contains, &cudnn),
+        edge(&bert, RelationshipKind::DependsOn, &bookcorpus),
     ];
     let problems = vec![Problem {
         path: "broken/requirements.txt".into(),
@@ -252,7 +307,7 @@ pub(crate) fn inventory() -> Inventory {
     Inventory::assemble(
         "examples/ml-stack".into(),
         vec![
-            torch, filelock, scipy, requests, pytest, numpy, libc, cudnn, model,
+            torch, filelock, scipy, requests, pytest, numpy, libc, cudnn, bert, llama, bookcorpus,
         ],
         relationships,
         Vec::new(),
@@ -614,4 +669,151 @@ fn duplicate_component_ids_still_get_unique_refs() {
     let unique: BTreeSet<&&str> = refs.iter().collect();
     assert_eq!(unique.len(), refs.len());
     assert_valid(&cyclonedx_validator(), &document);
+}
+
+/// The ML-BOM parts: models are `machine-learning-model` components with a model card whose
+/// dataset refs point at `data` components, datasets carry a `data` entry, and no other
+/// component has either.
+#[test]
+fn cyclonedx_models_have_model_cards_and_datasets_are_data() {
+    let document: Value = serde_json::from_str(&encode_text(Format::CycloneDxJson)).unwrap();
+    let components = document["components"].as_array().unwrap();
+    let by_name = |name: &str| -> &Value {
+        components
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no component {name}"))
+    };
+    let bert = by_name("bert-base.safetensors");
+    let bookcorpus = by_name("bookcorpus");
+    assert_eq!(bert["type"], "machine-learning-model");
+    assert_eq!(bookcorpus["type"], "data");
+    assert_eq!(
+        bookcorpus["data"],
+        serde_json::json!([{"type": "dataset", "name": "bookcorpus"}])
+    );
+    let parameters = &bert["modelCard"]["modelParameters"];
+    assert_eq!(parameters["modelArchitecture"], "BertForMaskedLM");
+    assert_eq!(parameters["task"], "fill-mask");
+    assert_eq!(parameters["datasets"][0]["ref"], bookcorpus["bom-ref"]);
+    assert_eq!(
+        parameters["datasets"][1],
+        serde_json::json!({"type": "dataset", "name": "wikipedia"})
+    );
+    let considerations = &bert["modelCard"]["considerations"];
+    assert_eq!(considerations["useCases"][0], "Masked language modeling.");
+    assert!(
+        considerations["ethicalConsiderations"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Trained on web text")
+    );
+    // Each fact once: what the card holds is not repeated as a property.
+    let names: Vec<&str> = bert["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"bulwark:model:format"));
+    assert!(names.contains(&"bulwark:model:consideration:bias-risks-and-limitations"));
+    assert!(!names.contains(&"bulwark:model:architecture"));
+    assert!(!names.contains(&"bulwark:model:consideration:use-cases"));
+
+    let llama = by_name("llama-2-7b.Q4_K_M.gguf");
+    assert_eq!(
+        llama["modelCard"]["modelParameters"]["architectureFamily"],
+        "transformer"
+    );
+    for component in components {
+        let kind = component["type"].as_str().unwrap();
+        assert_eq!(
+            component.get("modelCard").is_some(),
+            kind == "machine-learning-model",
+            "{}",
+            component["name"]
+        );
+        assert_eq!(
+            component.get("data").is_some(),
+            kind == "data",
+            "{}",
+            component["name"]
+        );
+    }
+}
+
+#[test]
+fn cyclonedx_model_card_schema_check_catches_errors() {
+    // The schema check sees inside model cards: a dataset entry of the wrong shape fails.
+    let mut document: Value = serde_json::from_str(&encode_text(Format::CycloneDxJson)).unwrap();
+    let components = document["components"].as_array_mut().unwrap();
+    let bert = components
+        .iter_mut()
+        .find(|c| c["name"] == "bert-base.safetensors")
+        .unwrap();
+    bert["modelCard"]["modelParameters"]["datasets"][1] = serde_json::json!({"name": "untyped"});
+    assert!(!cyclonedx_validator().is_valid(&document));
+}
+
+#[test]
+fn spdx_models_are_annotated_packages() {
+    let document: Value = serde_json::from_str(&encode_text(Format::SpdxJson)).unwrap();
+    let packages = document["packages"].as_array().unwrap();
+    let bert = packages
+        .iter()
+        .find(|p| p["name"] == "bert-base.safetensors")
+        .unwrap();
+    assert_eq!(bert["primaryPackagePurpose"], "OTHER");
+    let comments: Vec<&str> = bert["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["annotationType"], "OTHER");
+            assert_eq!(a["annotator"], "Tool: bulwark-0.1.0");
+            assert_eq!(a["annotationDate"], "2024-05-01T10:00:00Z");
+            a["comment"].as_str().unwrap()
+        })
+        .collect();
+    assert!(comments.contains(&"bulwark:model:architecture: BertForMaskedLM"));
+    assert!(comments.contains(&"bulwark:model:dataset: bookcorpus"));
+    let bookcorpus = packages.iter().find(|p| p["name"] == "bookcorpus").unwrap();
+    assert!(bookcorpus.get("annotations").is_none());
+    let depends_on = document["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| {
+            r["spdxElementId"] == bert["SPDXID"]
+                && r["relationshipType"] == "DEPENDS_ON"
+                && r["relatedSpdxElement"] == bookcorpus["SPDXID"]
+        });
+    assert!(depends_on, "the model DEPENDS_ON its dataset");
+}
+
+#[test]
+fn every_spdx_purpose_is_in_the_schema_enum() {
+    let schema = load_json(&testdata().join("spdx-2.3/spdx-schema.json"));
+    let allowed =
+        &schema["properties"]["packages"]["items"]["properties"]["primaryPackagePurpose"]["enum"];
+    let allowed: BTreeSet<&str> = allowed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for kind in [
+        ComponentKind::Library,
+        ComponentKind::Application,
+        ComponentKind::OsPackage,
+        ComponentKind::OperatingSystem,
+        ComponentKind::DeviceDriver,
+        ComponentKind::GpuLibrary,
+        ComponentKind::MachineLearningModel,
+        ComponentKind::Data,
+        ComponentKind::Container,
+    ] {
+        let purpose = crate::spdx_json::purpose(kind);
+        assert!(allowed.contains(purpose), "{kind:?} → {purpose}");
+    }
 }

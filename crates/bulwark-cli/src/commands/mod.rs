@@ -52,6 +52,10 @@ pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     catalogers.extend(bulwark_catalog_dotnet::catalogers());
     catalogers.extend(bulwark_catalog_deploy::catalogers());
     catalogers.extend(bulwark_gpu::catalogers());
+    catalogers.extend(bulwark_model::catalogers_with(bulwark_model::Options {
+        hashes: !crate::env::is_off(crate::env::EnvVars::BULWARK_MODEL_HASHES),
+    }));
+    catalogers.extend(bulwark_pickle::catalogers());
     catalogers
 }
 

@@ -19,6 +19,12 @@ pub(crate) fn run(args: &SbomArgs, printer: Printer) -> anyhow::Result<ExitStatu
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("invalid `--format`")?;
     let inventory = super::inventory(&args.target, printer)?;
+    for finding in &inventory.findings {
+        printer.warning(&format!(
+            "unsafe artifact: {}: {} {}: {}",
+            finding.path, finding.severity, finding.id, finding.message
+        ));
+    }
     for issue in bulwark_gpu::check(&inventory) {
         printer.warning(&format!("GPU stack: {}", super::gpu_issue_line(&issue)));
     }

@@ -6,7 +6,9 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::Context as _;
-use bulwark_inventory::{Component, Ecosystem, Inventory, Location};
+use bulwark_inventory::{
+    ArtifactFinding, ArtifactSeverity, Component, Ecosystem, Inventory, Location,
+};
 use bulwark_match::{Finding, MatchOptions, MatchReport, NotChecked, Severity};
 use serde::Serialize;
 
@@ -39,7 +41,9 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
     let document = match format {
         OutputFormat::Json => json_document(&inventory, &report, &gpu_issues)?,
         OutputFormat::Table => {
-            let mut text = table(&report, printer.stdout_is_terminal());
+            let colour = printer.stdout_is_terminal();
+            let mut text = table(&report, colour);
+            artifact_table(&inventory.findings, colour, &mut text);
             gpu_table(&gpu_issues, &mut text);
             text
         }
@@ -68,8 +72,13 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
             report.not_checked.len()
         ));
     }
-    let failed =
-        fail_on.is_some_and(|threshold| report.findings.iter().any(|f| f.severity >= threshold));
+    let failed = fail_on.is_some_and(|threshold| {
+        report.findings.iter().any(|f| f.severity >= threshold)
+            || inventory
+                .findings
+                .iter()
+                .any(|f| artifact_severity(f.severity) >= threshold)
+    });
     Ok(if failed {
         ExitStatus::Failure
     } else {
@@ -145,6 +154,7 @@ struct ScanDocument<'a> {
     findings: &'a [Finding],
     not_checked: &'a [NotChecked],
     gpu_issues: &'a [bulwark_gpu::GpuIssue],
+    artifact_findings: &'a [ArtifactFinding],
 }
 
 #[derive(Serialize)]
@@ -182,6 +192,7 @@ fn json_document(
         findings: &report.findings,
         not_checked: &report.not_checked,
         gpu_issues,
+        artifact_findings: &inventory.findings,
     };
     let mut text = serde_json::to_string_pretty(&document).context("cannot encode the report")?;
     text.push('\n');
@@ -245,6 +256,51 @@ fn explain(report: &MatchReport, id: &str) -> anyhow::Result<String> {
 }
 
 /// Findings grouped by package, the most severe package first.
+/// An artifact finding's severity on the advisories' scale, for `--fail-on`.
+fn artifact_severity(severity: ArtifactSeverity) -> Severity {
+    match severity {
+        ArtifactSeverity::Low => Severity::Low,
+        ArtifactSeverity::Medium => Severity::Medium,
+        ArtifactSeverity::High => Severity::High,
+        ArtifactSeverity::Critical => Severity::Critical,
+    }
+}
+
+/// Unsafe model files after the vulnerability table, grouped by file, worst first.
+fn artifact_table(findings: &[ArtifactFinding], colour: bool, text: &mut String) {
+    if findings.is_empty() {
+        return;
+    }
+    let mut by_file: BTreeMap<&str, Vec<&ArtifactFinding>> = BTreeMap::new();
+    for finding in findings {
+        by_file
+            .entry(finding.path.as_str())
+            .or_default()
+            .push(finding);
+    }
+    let _ = writeln!(text, "\nUnsafe artifacts:");
+    for (path, mut findings) in by_file {
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
+        let _ = writeln!(text, "{path}");
+        for finding in findings {
+            let place = match (&finding.member, finding.offset) {
+                (Some(member), Some(offset)) => format!(" [{member} @ {offset}]"),
+                (Some(member), None) => format!(" [{member}]"),
+                (None, Some(offset)) => format!(" [@ {offset}]"),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(
+                text,
+                "  {} {}{place}: {}",
+                paint(artifact_severity(finding.severity), colour),
+                finding.id,
+                finding.message
+            );
+            let _ = writeln!(text, "    → {}", finding.remedy);
+        }
+    }
+}
+
 /// The GPU-stack compatibility issues after the vulnerability table.
 fn gpu_table(issues: &[bulwark_gpu::GpuIssue], text: &mut String) {
     if issues.is_empty() {

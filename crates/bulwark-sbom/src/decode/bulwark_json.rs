@@ -3,12 +3,13 @@
 //! Relationship ends are component ids as [`ComponentId::of`] computes them, so each decoded
 //! component's id is computed again and the edges are matched on its text.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bulwark_inventory::{
     Component, ComponentId, CondaPackage, DirectUrl, Ecosystem, GpuFacts, GpuPart, Hash,
-    HashAlgorithm, Inventory, License, Location, Metadata, PackageSource, Problem, Purl,
-    PythonDistribution, PythonRequirement, Relationship, RelationshipKind, Scope, SortedSet,
+    HashAlgorithm, Inventory, License, Location, Metadata, ModelInfo, OsPackage, PackageSource,
+    Problem, Purl, PythonDistribution, PythonRequirement, Relationship, RelationshipKind, Scope,
+    SortedSet,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -170,6 +171,77 @@ enum JsonMetadata {
         #[serde(default)]
         spec: Option<String>,
     },
+    OsPackage {
+        #[serde(default)]
+        source_name: Option<String>,
+        #[serde(default)]
+        source_version: Option<String>,
+        #[serde(default)]
+        architecture: Option<String>,
+        #[serde(default)]
+        distro: Option<String>,
+    },
+    Model(JsonModel),
+}
+
+/// [`ModelInfo`] as bulwark JSON writes it (field for field).
+#[derive(Deserialize)]
+struct JsonModel {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    architecture: Option<String>,
+    #[serde(default)]
+    task: Option<String>,
+    #[serde(default)]
+    parameters: Option<u64>,
+    #[serde(default)]
+    dtypes: Vec<String>,
+    #[serde(default)]
+    quantization: Option<String>,
+    #[serde(default)]
+    context_length: Option<u64>,
+    #[serde(default)]
+    base_models: Vec<String>,
+    #[serde(default)]
+    datasets: Vec<String>,
+    #[serde(default)]
+    inputs: Vec<String>,
+    #[serde(default)]
+    outputs: Vec<String>,
+    #[serde(default)]
+    repository: Option<String>,
+    #[serde(default)]
+    revision: Option<String>,
+    #[serde(default)]
+    files: Vec<String>,
+    #[serde(default)]
+    considerations: BTreeMap<String, String>,
+    #[serde(default)]
+    properties: BTreeMap<String, String>,
+}
+
+impl From<JsonModel> for ModelInfo {
+    fn from(model: JsonModel) -> Self {
+        Self {
+            format: model.format,
+            architecture: model.architecture,
+            task: model.task,
+            parameters: model.parameters,
+            dtypes: model.dtypes,
+            quantization: model.quantization,
+            context_length: model.context_length,
+            base_models: model.base_models,
+            datasets: model.datasets,
+            inputs: model.inputs,
+            outputs: model.outputs,
+            repository: model.repository,
+            revision: model.revision,
+            files: model.files,
+            considerations: model.considerations,
+            properties: model.properties,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -374,6 +446,18 @@ fn convert(component: JsonComponent, source_name: &str) -> Result<Component, Str
                 prefix,
                 spec,
             }),
+            Some(JsonMetadata::OsPackage {
+                source_name,
+                source_version,
+                architecture,
+                distro,
+            }) => Metadata::OsPackage(OsPackage {
+                source_name,
+                source_version,
+                architecture,
+                distro,
+            }),
+            Some(JsonMetadata::Model(model)) => Metadata::Model(model.into()),
         },
         gpu: component.gpu.map(|gpu| GpuFacts {
             provides: gpu.provides.as_deref().and_then(GpuPart::from_name),

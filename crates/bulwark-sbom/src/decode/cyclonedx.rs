@@ -20,15 +20,19 @@
 //!   `syft:cpe23` variants are not kept.
 //! - `dependencies` refs that name no component (Trivy names its lockfile components, tools
 //!   name the metadata component) are dropped.
+//! - A `modelCard` fills the component's [`ModelInfo`](bulwark_inventory::ModelInfo) (see
+//!   [`super::model_card`]); a dataset `ref` in it is also a depends-on edge. A `data`
+//!   component's `data` entries repeat what its name says and are not read.
 
 use std::collections::{BTreeSet, HashMap};
 
 use bulwark_inventory::{
     Component, ComponentId, ComponentKind, Hash, HashAlgorithm, Inventory, License, Location,
-    Problem, Purl, Relationship, RelationshipKind, Scope, SortedSet,
+    Metadata, Problem, Purl, Relationship, RelationshipKind, Scope, SortedSet,
 };
 use serde::Deserialize;
 
+use super::model_card::{self, PendingDataset, RawModelCard};
 use super::properties::{self, Facts};
 use super::purl::{self, Identity};
 
@@ -74,6 +78,8 @@ pub(super) struct RawComponent<C> {
     pub(super) properties: Vec<Property>,
     #[serde(default)]
     pub(super) evidence: Option<Evidence>,
+    #[serde(default, deserialize_with = "model_card::lenient")]
+    pub(super) model_card: Option<RawModelCard>,
     #[serde(default = "Vec::new")]
     pub(super) components: Vec<C>,
 }
@@ -98,6 +104,7 @@ impl<C> Default for RawComponent<C> {
             purl: None,
             properties: Vec::new(),
             evidence: None,
+            model_card: None,
             components: Vec::new(),
         }
     }
@@ -234,6 +241,8 @@ pub(super) fn convert<C: Nested>(bom: Bom<C>, source_name: &str) -> Inventory {
     let mut lockfiles: HashMap<String, String> = HashMap::new();
     let mut containers: Vec<(String, usize)> = Vec::new();
     let mut relationships: Vec<Relationship> = Vec::new();
+    // Model-card dataset refs: the model's index and the ref.
+    let mut pending_datasets: Vec<(usize, PendingDataset)> = Vec::new();
 
     let mut number = 0;
     let mut stack: Vec<(C, Option<usize>)> = bom
@@ -271,8 +280,12 @@ pub(super) fn convert<C: Nested>(bom: Bom<C>, source_name: &str) -> Inventory {
             }
         } else if !is_subject && !is_file {
             match convert_component(&raw, source_name) {
-                Ok((component, contained_by)) => {
+                Ok((mut component, contained_by)) => {
                     let index = components.len();
+                    if let Some(card) = raw.model_card.take() {
+                        let pending = model_card::apply(card, &mut component.metadata);
+                        pending_datasets.extend(pending.into_iter().map(|p| (index, p)));
+                    }
                     let id = ComponentId::of(&component);
                     if let Some(parent) = parent {
                         relationships.push(Relationship {
@@ -340,6 +353,24 @@ pub(super) fn convert<C: Nested>(bom: Bom<C>, source_name: &str) -> Inventory {
                 });
             }
         }
+    }
+    // A model card's dataset ref names a data component: the model depends on it, and the
+    // dataset's name is that component's.
+    for (index, dataset) in pending_datasets {
+        let Some(&to) = index_by_ref.get(&dataset.reference) else {
+            continue;
+        };
+        let name = components[to].name.clone();
+        if let Metadata::Model(model) = &mut components[index].metadata
+            && let Some(slot) = model.datasets.get_mut(dataset.position)
+        {
+            *slot = name;
+        }
+        relationships.push(Relationship {
+            from: ids[index].clone(),
+            kind: RelationshipKind::DependsOn,
+            to: ids[to].clone(),
+        });
     }
     drop(index_by_ref);
     drop(ids);

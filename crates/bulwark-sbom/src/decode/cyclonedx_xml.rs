@@ -18,6 +18,10 @@ use super::cyclonedx::{
     self, Bom, Contact, Dependency, Evidence, HashEntry, IdentityEntry, LicenseChoice,
     LicenseEntry, Nested, Occurrence, OneOrMany, Property, RawComponent, Supplier,
 };
+use super::model_card::{
+    RawApproach, RawConsiderations, RawDataset, RawEnvironmental, RawFairness, RawFormat,
+    RawModelCard, RawModelParameters, RawRisk,
+};
 
 const NAMESPACE_PREFIX: &str = "http://cyclonedx.org/schema/bom/";
 
@@ -208,10 +212,87 @@ fn component(element: &Element) -> RawComponent<XmlNested> {
                 })
                 .collect(),
         }),
+        model_card: element.child("modelCard").map(model_card),
         components: element
             .wrapped("components", "component")
             .map(|c| XmlNested(component(c)))
             .collect(),
+    }
+}
+
+/// `modelCard`, read into the same shape the JSON reader produces. Free text (the
+/// considerations) is kept as written; short fields are trimmed.
+fn model_card(element: &Element) -> RawModelCard {
+    let texts = |parent: &Element, wrapper: &str, name: &str| -> Vec<String> {
+        parent
+            .wrapped(wrapper, name)
+            .map(|e| e.text.clone())
+            .collect()
+    };
+    let formats = |parent: &Element, wrapper: &str, name: &str| -> Vec<RawFormat> {
+        parent
+            .wrapped(wrapper, name)
+            .map(|e| RawFormat {
+                format: e.text_of("format"),
+            })
+            .collect()
+    };
+    RawModelCard {
+        model_parameters: element
+            .child("modelParameters")
+            .map(|p| RawModelParameters {
+                approach: p.child("approach").map(|a| RawApproach {
+                    kind: a.text_of("type"),
+                }),
+                task: p.text_of("task"),
+                architecture_family: p.text_of("architectureFamily"),
+                model_architecture: p.text_of("modelArchitecture"),
+                datasets: p
+                    .all("datasets")
+                    .flat_map(|d| d.children.iter())
+                    .filter_map(|d| match d.name.as_str() {
+                        "ref" => Some(RawDataset {
+                            reference: Some(d.text.trim().to_owned()),
+                            name: None,
+                        }),
+                        "dataset" => Some(RawDataset {
+                            reference: None,
+                            name: d.text_of("name"),
+                        }),
+                        _ => None,
+                    })
+                    .collect(),
+                inputs: formats(p, "inputs", "input"),
+                outputs: formats(p, "outputs", "output"),
+            }),
+        considerations: element.child("considerations").map(|c| RawConsiderations {
+            users: texts(c, "users", "user"),
+            use_cases: texts(c, "useCases", "useCase"),
+            technical_limitations: texts(c, "technicalLimitations", "technicalLimitation"),
+            performance_tradeoffs: texts(c, "performanceTradeoffs", "performanceTradeoff"),
+            ethical_considerations: c
+                .wrapped("ethicalConsiderations", "ethicalConsideration")
+                .map(|e| RawRisk {
+                    name: e.child("name").map(|n| n.text.clone()),
+                    mitigation_strategy: e.child("mitigationStrategy").map(|m| m.text.clone()),
+                })
+                .collect(),
+            fairness_assessments: c
+                .wrapped("fairnessAssessments", "fairnessAssessment")
+                .map(|f| RawFairness {
+                    group_at_risk: f.text_of("groupAtRisk"),
+                    benefits: f.text_of("benefits"),
+                    harms: f.text_of("harms"),
+                    mitigation_strategy: f.text_of("mitigationStrategy"),
+                })
+                .collect(),
+            environmental_considerations: c.child("environmentalConsiderations").map(|e| {
+                RawEnvironmental {
+                    properties: properties(e),
+                }
+            }),
+        }),
+        properties: properties(element),
     }
 }
 

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use bulwark_inventory::{
-    ComponentKind, CondaPackage, DirectUrl, GpuFacts, GpuPart, Location, Metadata, PackageSource,
-    PythonDistribution, PythonRequirement,
+    ComponentKind, CondaPackage, DirectUrl, GpuFacts, GpuPart, Location, Metadata, ModelInfo,
+    OsPackage, PackageSource, PythonDistribution, PythonRequirement,
 };
 
 /// What the properties of one component say.
@@ -156,6 +156,15 @@ fn read_bulwark(properties: &BTreeMap<&str, Vec<&str>>, facts: &mut Facts) {
             prefix: one("conda:prefix"),
             spec: one("conda:spec"),
         })
+    } else if properties.keys().any(|k| k.starts_with("model:")) {
+        Metadata::Model(read_model(properties))
+    } else if properties.keys().any(|k| k.starts_with("os:")) {
+        Metadata::OsPackage(OsPackage {
+            source_name: one("os:source-name"),
+            source_version: one("os:source-version"),
+            architecture: one("os:architecture"),
+            distro: one("os:distro"),
+        })
     } else {
         Metadata::None
     };
@@ -168,4 +177,50 @@ fn read_bulwark(properties: &BTreeMap<&str, Vec<&str>>, facts: &mut Facts) {
         variant: one("gpu:variant"),
     };
     facts.gpu = (gpu != GpuFacts::default()).then_some(gpu);
+}
+
+/// `bulwark:model:*` (as [`crate::common`] writes them, names without the `bulwark:` prefix)
+/// into [`ModelInfo`]. A number that does not parse is left out rather than guessed.
+fn read_model(properties: &BTreeMap<&str, Vec<&str>>) -> ModelInfo {
+    let all = |key: &str| -> Vec<String> {
+        properties
+            .get(key)
+            .map(|values| values.iter().map(|v| (*v).to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let one = |key: &str| {
+        properties
+            .get(key)
+            .and_then(|v| v.first())
+            .map(|v| (*v).to_owned())
+    };
+    let keyed = |prefix: &str| -> BTreeMap<String, String> {
+        properties
+            .iter()
+            .filter_map(|(name, values)| {
+                let key = name.strip_prefix(prefix)?;
+                Some((key.to_owned(), (*values.first()?).to_owned()))
+            })
+            .filter(|(key, _)| !key.is_empty())
+            .collect()
+    };
+    let strip = |name: &'static str| &name["bulwark:".len()..];
+    ModelInfo {
+        format: one("model:format").unwrap_or_default(),
+        architecture: one("model:architecture"),
+        task: one("model:task"),
+        parameters: one("model:parameters").and_then(|n| n.parse().ok()),
+        dtypes: all("model:dtype"),
+        quantization: one("model:quantization"),
+        context_length: one("model:context-length").and_then(|n| n.parse().ok()),
+        base_models: all("model:base-model"),
+        datasets: all("model:dataset"),
+        inputs: all("model:input"),
+        outputs: all("model:output"),
+        repository: one("model:repository"),
+        revision: one("model:revision"),
+        files: all("model:file"),
+        considerations: keyed(strip(crate::common::CONSIDERATION_PREFIX)),
+        properties: keyed(strip(crate::common::MODEL_PROPERTY_PREFIX)),
+    }
 }

@@ -16,9 +16,11 @@
 //!   `RUNTIME_`, `OPTIONAL_DEPENDENCY_OF`) a→b is b depends on a; `CONTAINS` a→b is a contains
 //!   b; `CONTAINED_BY` a→b is b contains a. Others (`DESCRIBES`, `OTHER`, `GENERATED_FROM`, ...)
 //!   are not component edges.
+//! - bulwark's model annotations (`bulwark:model:<fact>: <value>`) give a model's metadata.
 //! - `licenseDeclared` is the license (`NOASSERTION` and `NONE` are none);
 //!   `supplier`, else `originator`, is the supplier (`Person: Jane (jane@x)` → `Jane <jane@x>`).
-//! - `primaryPackagePurpose` gives the kind (`APPLICATION`, `OPERATING-SYSTEM`, `CONTAINER`,
+//! - `primaryPackagePurpose` gives the kind (`APPLICATION`, `OPERATING_SYSTEM` (or the spec
+//!   text's `OPERATING-SYSTEM`), `CONTAINER`,
 //!   `FIRMWARE` and `DEVICE` → device driver; the rest → library, or an OS package for deb, rpm
 //!   and apk purls); bulwark's own package comment (`bulwark kind: ...`) wins.
 //! - Locations: bulwark's comment (`found at: a:3, b (layer L)`), Syft's `sourceInfo`
@@ -36,7 +38,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::cyclonedx::{expression_license, parse_problem};
-use super::properties::{kind_from_name, relative_path};
+use super::properties::{self, kind_from_name, relative_path};
 use super::purl::{self, Identity};
 use super::{DecodeError, json_error};
 
@@ -352,7 +354,7 @@ fn convert_package(
     let is_os_package = identity.as_ref().is_some_and(|i| i.is_os_package);
     let kind = bulwark_kind.unwrap_or(match package.primary_package_purpose.as_deref() {
         Some("APPLICATION") => ComponentKind::Application,
-        Some("OPERATING-SYSTEM") => ComponentKind::OperatingSystem,
+        Some("OPERATING-SYSTEM" | "OPERATING_SYSTEM") => ComponentKind::OperatingSystem,
         Some("CONTAINER") => ComponentKind::Container,
         Some("FIRMWARE" | "DEVICE") => ComponentKind::DeviceDriver,
         _ if is_os_package => ComponentKind::OsPackage,
@@ -392,9 +394,24 @@ fn convert_package(
         source: None,
         found_by: SortedSet::from([FOUND_BY.to_owned()]),
         files: Vec::new(),
-        metadata: bulwark_inventory::Metadata::None,
+        metadata: model_metadata(&package.annotations),
         gpu: None,
     })
+}
+
+/// The model facts bulwark writes as annotations (`bulwark:model:format: gguf`, see
+/// [`crate::spdx_json`]), read like the CycloneDX properties of the same names. Other
+/// annotations (Trivy's `PkgType: pip`) are not model facts.
+fn model_metadata(annotations: &[Annotation]) -> bulwark_inventory::Metadata {
+    let pairs = annotations
+        .iter()
+        .filter_map(|a| a.comment.as_deref())
+        .filter(|c| c.starts_with("bulwark:model:"))
+        .filter_map(|c| c.split_once(": "));
+    match properties::read(pairs).metadata {
+        model @ bulwark_inventory::Metadata::Model(_) => model,
+        _ => bulwark_inventory::Metadata::None,
+    }
 }
 
 /// `Person: Jane Doe (jane@x)` → `Jane Doe <jane@x>`; `Organization: X` → `X`; `NOASSERTION`

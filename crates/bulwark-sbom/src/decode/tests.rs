@@ -8,7 +8,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use bulwark_inventory::{
-    ComponentId, ComponentKind, Ecosystem, Inventory, Location, Purl, RelationshipKind, SortedSet,
+    ComponentId, ComponentKind, Ecosystem, Inventory, Location, Metadata, ModelInfo, Purl,
+    RelationshipKind, SortedSet,
 };
 
 use super::{DecodeError, decode, looks_like_sbom};
@@ -144,6 +145,14 @@ fn every_format_of_ours_round_trips() {
                 "{format} {}",
                 original.name
             );
+            if matches!(original.metadata, Metadata::Model(_)) {
+                // Model facts survive every format: SPDX keeps them as annotations.
+                assert_eq!(
+                    decoded.metadata, original.metadata,
+                    "{format} {}",
+                    original.name
+                );
+            }
             if *format != Format::SpdxJson {
                 // SPDX has no scope, finder, package source or typed metadata.
                 assert_eq!(decoded.scope, original.scope, "{format} {}", original.name);
@@ -647,4 +656,183 @@ fn decoding_is_deterministic() {
     ] {
         assert_eq!(decode_fixture(name), decode_fixture(name));
     }
+}
+
+fn model_info<'a>(inventory: &'a Inventory, name: &str) -> &'a ModelInfo {
+    let component = inventory
+        .components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no component {name}"));
+    assert_eq!(component.kind, ComponentKind::MachineLearningModel);
+    match &component.metadata {
+        Metadata::Model(model) => model,
+        other => panic!("{name} has no model metadata: {other:?}"),
+    }
+}
+
+/// A hand-made ML-BOM shaped like what Hugging Face AIBOM generators write (see
+/// `testdata/README.md`): the model card is read as far as it maps, the dataset ref becomes a
+/// depends-on edge to the data component and gives the dataset its name.
+#[test]
+fn another_tools_ml_bom_keeps_its_models() {
+    let inventory = decode_fixture("aibom-hf-model.cdx.json");
+    insta::assert_snapshot!(listing(&inventory), @r"
+    MachineLearningModel - tiny-bert 0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c purl=pkg:huggingface/example-org/tiny-bert@0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c at=aibom-hf-model.cdx.json
+    Data - wikitext wikitext-2-raw-v1 purl=- at=aibom-hf-model.cdx.json
+    Library PyPI transformers 4.46.3 purl=pkg:pypi/transformers@4.46.3 at=aibom-hf-model.cdx.json
+    pkg:huggingface/example-org/tiny-bert@0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c -DependsOn-> data:wikitext@wikitext-2-raw-v1#aibom-hf-model.cdx.json
+    pkg:huggingface/example-org/tiny-bert@0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c -DependsOn-> pkg:pypi/transformers@4.46.3
+    ");
+    let model = model_info(&inventory, "tiny-bert");
+    assert_eq!(model.format, "", "no format is stated, none is invented");
+    assert_eq!(model.architecture.as_deref(), Some("BertForMaskedLM"));
+    assert_eq!(model.task.as_deref(), Some("fill-mask"));
+    assert_eq!(model.datasets, ["wikitext", "bookcorpus"]);
+    assert_eq!(model.inputs, ["text"]);
+    assert_eq!(model.outputs, ["fill-mask predictions"]);
+    let considerations: Vec<(&str, &str)> = model
+        .considerations
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        considerations,
+        [
+            ("environmental-considerations", "hardware: 1x GPU, 2 hours"),
+            (
+                "ethical-considerations",
+                "Reproduces biases of web text\nMitigation: Evaluate on your own data"
+            ),
+            (
+                "fairness-assessments",
+                "group at risk: non-native speakers; harms: lower accuracy"
+            ),
+            ("limitations", "English only; context of 128 tokens."),
+            (
+                "use-cases",
+                "Masked token prediction\nFine-tuning for classification"
+            ),
+            ("users", "NLP researchers"),
+        ]
+    );
+    let properties: Vec<(&str, &str)> = model
+        .properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        properties,
+        [
+            ("approach", "self-supervised"),
+            ("architecture-family", "transformer"),
+            ("library_name", "transformers"),
+            ("primaryPurpose", "fill-mask"),
+        ]
+    );
+    let tiny_bert = inventory
+        .components
+        .iter()
+        .find(|c| c.name == "tiny-bert")
+        .unwrap();
+    assert_eq!(tiny_bert.hashes.len(), 1);
+    assert_eq!(tiny_bert.supplier.as_deref(), Some("example-org"));
+
+    // Written again by bulwark, in every format, the model facts come back unchanged.
+    for format in Format::ALL {
+        let bytes = encode(&inventory, *format, &options()).unwrap();
+        let again = decode(&bytes, "again").unwrap();
+        assert_eq!(model_info(&again, "tiny-bert"), model, "{format}");
+        assert_eq!(again.relationships, inventory.relationships, "{format}");
+    }
+}
+
+#[test]
+fn an_ml_bom_in_xml_reads_like_json() {
+    let document = br#"<?xml version="1.0"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">
+  <components>
+    <component type="machine-learning-model" bom-ref="m">
+      <name>resnet</name>
+      <modelCard>
+        <modelParameters>
+          <approach><type>supervised</type></approach>
+          <task>image-classification</task>
+          <architectureFamily>convolutional neural network</architectureFamily>
+          <modelArchitecture>ResNet-50</modelArchitecture>
+          <datasets><ref>d</ref><dataset><type>dataset</type><name>cifar</name></dataset></datasets>
+          <inputs><input><format>image</format></input></inputs>
+        </modelParameters>
+        <considerations>
+          <users><user>vision teams</user></users>
+          <ethicalConsiderations>
+            <ethicalConsideration><name>surveillance</name><mitigationStrategy>policy</mitigationStrategy></ethicalConsideration>
+          </ethicalConsiderations>
+          <fairnessAssessments>
+            <fairnessAssessment><groupAtRisk>children</groupAtRisk><benefits>none</benefits></fairnessAssessment>
+          </fairnessAssessments>
+        </considerations>
+        <properties><property name="framework">pytorch</property></properties>
+      </modelCard>
+    </component>
+    <component type="data" bom-ref="d">
+      <name>imagenet</name>
+      <data><type>dataset</type><name>imagenet</name></data>
+    </component>
+  </components>
+</bom>"#;
+    let inventory = decode(document, "ml.cdx.xml").unwrap();
+    assert!(inventory.problems.is_empty(), "{:?}", inventory.problems);
+    let model = model_info(&inventory, "resnet");
+    assert_eq!(model.architecture.as_deref(), Some("ResNet-50"));
+    assert_eq!(model.task.as_deref(), Some("image-classification"));
+    assert_eq!(model.datasets, ["imagenet", "cifar"]);
+    assert_eq!(model.inputs, ["image"]);
+    assert_eq!(model.considerations["users"], "vision teams");
+    assert_eq!(
+        model.considerations["ethical-considerations"],
+        "surveillance\nMitigation: policy"
+    );
+    assert_eq!(
+        model.considerations["fairness-assessments"],
+        "group at risk: children; benefits: none"
+    );
+    assert_eq!(
+        model.properties["architecture-family"],
+        "convolutional neural network"
+    );
+    assert_eq!(model.properties["approach"], "supervised");
+    assert_eq!(model.properties["framework"], "pytorch");
+    let data = inventory
+        .components
+        .iter()
+        .find(|c| c.name == "imagenet")
+        .unwrap();
+    assert_eq!(data.kind, ComponentKind::Data);
+    assert!(
+        inventory
+            .relationships
+            .iter()
+            .any(|r| r.kind == RelationshipKind::DependsOn && r.to == ComponentId::of(data))
+    );
+}
+
+#[test]
+fn a_malformed_model_card_does_not_cost_the_model() {
+    let document = br#"{
+      "bomFormat": "CycloneDX", "specVersion": "1.6",
+      "components": [
+        {"type": "machine-learning-model", "name": "m", "version": "1",
+         "modelCard": {"modelParameters": {"datasets": {"not": "an array"}}}},
+        {"type": "machine-learning-model", "name": "n", "version": "1",
+         "modelCard": {"modelParameters": {"datasets": [{"ref": "nowhere"}]}}}
+      ]
+    }"#;
+    let inventory = decode(document, "bad-card.cdx.json").unwrap();
+    assert!(inventory.problems.is_empty(), "{:?}", inventory.problems);
+    assert_eq!(packages(&inventory), ["- m 1", "- n 1"]);
+    assert_eq!(inventory.components[0].metadata, Metadata::None);
+    // A ref to nothing in the document is the only name the dataset has.
+    assert_eq!(model_info(&inventory, "n").datasets, ["nowhere"]);
+    assert!(inventory.relationships.is_empty());
 }
