@@ -11,8 +11,9 @@ impl EnvVars {
     pub(crate) const BULWARK_DB_DIR: &'static str = "BULWARK_DB_DIR";
     /// Log filter (`bulwark=debug`); `--verbose` sets a default.
     pub(crate) const BULWARK_LOG: &'static str = "BULWARK_LOG";
-    /// `0` (or `false`, `no`, `off`) skips hashing model files: a 70 GB checkpoint is then
-    /// inventoried from its headers alone.
+    /// `0` (or `false`, `no`, `off`) skips hashing model files in `bulwark sbom` (and in
+    /// `bulwark scan -o cyclonedx-json`; other scans never hash them): a 70 GB checkpoint is
+    /// then inventoried from its headers alone.
     pub(crate) const BULWARK_MODEL_HASHES: &'static str = "BULWARK_MODEL_HASHES";
 }
 

@@ -14,6 +14,9 @@ pub(crate) struct PickleCataloger;
 const EXTENSIONS: &[&str] = &[
     "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "dill", "npy", "npz", "mar", "pt2", "ptl",
     "nemo", "sav",
+    // A zip may carry a checkpoint; `.model` is what some trainers name a raw pickle (and
+    // sentencepiece a tokenizer, which the content check turns away cheaply).
+    "zip", "model",
 ];
 
 /// Whether a file named `name` is claimed during a walk.

@@ -38,8 +38,10 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// Every cataloger bulwark ships, in a fixed order.
-pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
+/// Every cataloger bulwark ships, in a fixed order. `hash_models` says whether model files
+/// are hashed whole (an SBOM wants their digests; a scan for unsafe content does not, and a
+/// 70 GB checkpoint takes minutes to hash).
+pub(crate) fn all_catalogers(hash_models: bool) -> Vec<Box<dyn Cataloger>> {
     let mut catalogers = bulwark_catalog_python::catalogers();
     catalogers.extend(bulwark_catalog_conda::catalogers());
     catalogers.extend(bulwark_catalog_os::catalogers());
@@ -53,7 +55,7 @@ pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     catalogers.extend(bulwark_catalog_deploy::catalogers());
     catalogers.extend(bulwark_gpu::catalogers());
     catalogers.extend(bulwark_model::catalogers_with(bulwark_model::Options {
-        hashes: !crate::env::is_off(crate::env::EnvVars::BULWARK_MODEL_HASHES),
+        hashes: hash_models,
     }));
     catalogers.extend(bulwark_pickle::catalogers());
     catalogers
@@ -61,8 +63,12 @@ pub(crate) fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
 
 /// Walks `target` with every cataloger, showing progress on a terminal and printing each
 /// problem as a warning.
-pub(crate) fn inventory(target: &Path, printer: Printer) -> anyhow::Result<Inventory> {
-    let catalogers = all_catalogers();
+pub(crate) fn inventory(
+    target: &Path,
+    hash_models: bool,
+    printer: Printer,
+) -> anyhow::Result<Inventory> {
+    let catalogers = all_catalogers(hash_models);
     let progress = Progress::default();
     let display = target.display().to_string();
     let done = AtomicBool::new(false);

@@ -18,7 +18,8 @@ pub(crate) fn run(args: &SbomArgs, printer: Printer) -> anyhow::Result<ExitStatu
         .parse()
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("invalid `--format`")?;
-    let inventory = super::inventory(&args.target, printer)?;
+    let hash_models = !crate::env::is_off(EnvVars::BULWARK_MODEL_HASHES);
+    let inventory = super::inventory(&args.target, hash_models, printer)?;
     for finding in &inventory.findings {
         printer.warning(&format!(
             "unsafe artifact: {}: {} {}: {}",

@@ -25,7 +25,8 @@ pub(crate) fn run(args: &ScanArgs, printer: Printer) -> anyhow::Result<ExitStatu
     let fail_on = args.fail_on.as_deref().map(parse_threshold).transpose()?;
     let dir = super::db::database_dir(args.db.as_deref())?;
     let database = super::db::open(&dir)?;
-    let inventory = read_target(&args.target, printer)?;
+    let hash_models = matches!(format, OutputFormat::CycloneDxJson);
+    let inventory = read_target(&args.target, hash_models, printer)?;
     let gpu_issues = bulwark_gpu::check(&inventory);
     let mut options = MatchOptions::default();
     options.ignore = args.ignore.iter().cloned().collect();
@@ -121,7 +122,7 @@ fn parse_threshold(value: &str) -> anyhow::Result<Severity> {
 }
 
 /// An SBOM file is decoded; anything else is inventoried like `bulwark sbom` does.
-fn read_target(target: &Path, printer: Printer) -> anyhow::Result<Inventory> {
+fn read_target(target: &Path, hash_models: bool, printer: Printer) -> anyhow::Result<Inventory> {
     if target.is_file() {
         let name = target
             .file_name()
@@ -144,7 +145,9 @@ fn read_target(target: &Path, printer: Printer) -> anyhow::Result<Inventory> {
             return Ok(inventory);
         }
     }
-    super::inventory(target, printer)
+    // Findings need no digests of model files; the CycloneDX report is an SBOM and does.
+    let hash_models = hash_models && !crate::env::is_off(crate::env::EnvVars::BULWARK_MODEL_HASHES);
+    super::inventory(target, hash_models, printer)
 }
 
 /// The `-o json` document: the contract in `docs/cli.md`.

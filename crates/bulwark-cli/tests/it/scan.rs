@@ -232,3 +232,51 @@ fn debian_packages_match_their_release_only() {
         assert!(report["not_checked"].as_array().unwrap().is_empty());
     }
 }
+
+/// A pickled call of `os.system("true")`, protocol 2, the way `pickle.dumps` writes a REDUCE.
+const MALICIOUS_PICKLE: &[u8] =
+    b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.";
+
+#[test]
+fn unsafe_model_files_are_findings_beside_the_vulnerabilities() {
+    let db = database();
+    let dir = project("jinja2==2.4.1\n");
+    fs_err::create_dir_all(dir.path().join("models")).unwrap();
+    fs_err::write(dir.path().join("models/classifier.pkl"), MALICIOUS_PICKLE).unwrap();
+
+    let report = scan_json(dir.path(), db.path());
+    let artifacts = report["artifact_findings"].as_array().unwrap();
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    assert_eq!(artifacts[0]["path"], "models/classifier.pkl");
+    assert_eq!(artifacts[0]["id"], "BWM-PICKLE-CODE-EXEC");
+    assert_eq!(artifacts[0]["severity"], "critical");
+    assert!(
+        artifacts[0]["callable"]
+            .as_str()
+            .unwrap()
+            .ends_with("system"),
+        "{artifacts:?}"
+    );
+    // The model file is in the inventory too.
+    assert!(
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"].as_str().unwrap().contains("classifier.pkl")),
+        "{:?}",
+        report["components"]
+    );
+
+    // The table lists it, and `--fail-on critical` fails on it alone.
+    let clean = project("");
+    fs_err::write(clean.path().join("classifier.pkl"), MALICIOUS_PICKLE).unwrap();
+    bulwark()
+        .args(["scan", "--fail-on", "critical", "--db"])
+        .arg(db.path())
+        .arg(clean.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Unsafe artifacts:"))
+        .stdout(predicate::str::contains("BWM-PICKLE-CODE-EXEC"));
+}
