@@ -65,6 +65,11 @@ impl Cataloger for GoBinaryCataloger {
         ID
     }
 
+    /// Binaries inside installed Python packages are the package's own files.
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         file.may_be_executable()
     }

@@ -91,6 +91,22 @@ impl Cataloger for ArchiveCataloger {
         ID
     }
 
+    /// Inside an installed Python package only its top directory and `jars/` directories
+    /// (where PySpark keeps the jars it runs); the rest of a venv's tens of thousands of
+    /// package files are not walked for this cataloger's sake.
+    fn descend(&self, dir: &str) -> bool {
+        if !bulwark_catalog::is_installed_package_content(dir) {
+            return true;
+        }
+        let mut segments = dir.split('/');
+        // `…/site-packages/<package>` itself.
+        let at_package_root = dir
+            .rsplit('/')
+            .nth(1)
+            .is_some_and(|parent| parent == "site-packages" || parent == "dist-packages");
+        at_package_root || segments.any(|segment| segment == "jars")
+    }
+
     /// Archives anywhere, site-packages included: PySpark ships its jars there, and they
     /// run.
     fn wants(&self, file: &FileRef<'_>) -> bool {
@@ -757,6 +773,16 @@ mod tests {
             explicit: false,
         };
         assert!(ArchiveCataloger.catalog(&file, &resolver).is_err());
+    }
+
+    #[test]
+    fn descends_into_python_packages_only_for_their_jars() {
+        let site = "venv/lib/python3.11/site-packages";
+        assert!(ArchiveCataloger.descend("app/lib"));
+        assert!(ArchiveCataloger.descend(site));
+        assert!(ArchiveCataloger.descend(&format!("{site}/pyspark")));
+        assert!(ArchiveCataloger.descend(&format!("{site}/pyspark/jars")));
+        assert!(!ArchiveCataloger.descend(&format!("{site}/scipy/sparse/tests")));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub(crate) enum Command {
     Db(DbArgs),
     /// Compare versions with an ecosystem's exact ordering rules.
     CompareVersions(CompareVersionsArgs),
+    /// Show what changed between two SBOMs (or targets): components and findings.
+    Diff(DiffArgs),
     /// Run the tracking server (not yet implemented).
     Serve(PassThroughArgs),
 }
@@ -117,6 +119,24 @@ pub(crate) struct ScanArgs {
     /// entry, which range and which comparisons; printed instead of the report.
     #[arg(long, value_name = "ID", conflicts_with = "format")]
     pub(crate) explain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The old SBOM file (CycloneDX JSON/XML, SPDX JSON), or a directory, lockfile or image.
+    pub(crate) old: PathBuf,
+    /// The new SBOM file, or a directory, lockfile or image.
+    pub(crate) new: PathBuf,
+    /// The database directory [default: `$BULWARK_DB_DIR`, else the platform data directory;
+    /// without one, only component changes are shown].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) db: Option<PathBuf>,
+    /// Output format: table or json.
+    #[arg(short = 'o', long = "format", default_value = "table")]
+    pub(crate) format: String,
+    /// Exit 1 when a new finding is at least this severe: low, medium, high or critical.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) fail_on: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(args, printer),
         Command::Db(args) => commands::db::run(args, printer),
         Command::CompareVersions(args) => commands::compare_versions::run(args, printer),
+        Command::Diff(args) => commands::diff::run(args, printer),
         Command::Serve(_) => not_yet("serve", 6),
     };
     match result {

@@ -180,8 +180,17 @@ impl Cataloger for ModelFileCataloger {
         "model/file"
     }
 
+    /// Not inside installed Python packages: the `.npz` tables and test pickles scipy or
+    /// joblib ship are the package's own files, not models of the stack (and a venv holds tens
+    /// of thousands of such files).
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
-        is_model_name(file.file_name()) && !in_hub_cache(file.path)
+        is_model_name(file.file_name())
+            && !in_hub_cache(file.path)
+            && (file.explicit || !bulwark_catalog::is_installed_package_content(file.dir()))
     }
 
     fn catalog(
@@ -852,8 +861,18 @@ impl Cataloger for HuggingFaceCataloger {
         "model/huggingface"
     }
 
+    /// Not inside installed Python packages: the `.npz` tables and test pickles scipy or
+    /// joblib ship are the package's own files, not models of the stack (and a venv holds tens
+    /// of thousands of such files).
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         let name = file.file_name();
+        if !file.explicit && bulwark_catalog::is_installed_package_content(file.dir()) {
+            return false;
+        }
         if in_hub_cache(file.path) {
             // In a cache, snapshot files are links the walk does not follow; `refs/<branch>`
             // is a regular file in every downloaded repository.
@@ -964,8 +983,16 @@ impl Cataloger for SavedModelCataloger {
         "model/tf-savedmodel"
     }
 
+    /// Not inside installed Python packages: the `.npz` tables and test pickles scipy or
+    /// joblib ship are the package's own files, not models of the stack (and a venv holds tens
+    /// of thousands of such files).
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         file.file_name() == "saved_model.pb"
+            && (file.explicit || !bulwark_catalog::is_installed_package_content(file.dir()))
     }
 
     fn reads(&self, path: &str) -> bool {
@@ -1386,5 +1413,16 @@ mod tests {
         assert!(wants(&hf, "x/config.json"));
         assert!(!wants(&hf, "x/tokenizer.json"));
         assert!(!wants(&hf, "hub/models--a--b/snapshots/r/config.json"));
+        // Files an installed Python package ships (scipy's test tables) are not models.
+        let site = "venv/lib/python3.11/site-packages";
+        assert!(!wants(
+            &files,
+            &format!("{site}/scipy/stats/_sobol_direction_numbers.npz")
+        ));
+        assert!(!wants(
+            &hf,
+            &format!("{site}/transformers/models/bert/config.json")
+        ));
+        assert!(!files.descend(&format!("{site}/scipy/stats")));
     }
 }

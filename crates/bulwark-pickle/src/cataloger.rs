@@ -58,6 +58,13 @@ impl Cataloger for PickleCataloger {
         "model/pickle"
     }
 
+    /// Not inside installed Python packages: the test pickles and `.npz` tables scipy or
+    /// joblib ship are the package's own files (a malicious package is a matter for package
+    /// advisories), and a venv holds tens of thousands of such files.
+    fn descend(&self, dir: &str) -> bool {
+        !bulwark_catalog::is_installed_package_content(dir)
+    }
+
     fn wants(&self, file: &FileRef<'_>) -> bool {
         // A file the user names is read whatever it is called, unless its name says it is
         // something else (`notes.md`): content decides, the extension is only a hint.
@@ -65,6 +72,9 @@ impl Cataloger for PickleCataloger {
             "md", "txt", "rst", "html", "htm", "csv", "log", "pdf", "png", "jpg", "jpeg", "svg",
         ];
         let name = file.file_name();
+        if !file.explicit && bulwark_catalog::is_installed_package_content(file.dir()) {
+            return false;
+        }
         wants_name(name)
             || (file.explicit
                 && !name.rsplit_once('.').is_some_and(|(_, ext)| {
@@ -131,5 +141,11 @@ mod tests {
             path: "notes.md",
             explicit: true
         }));
+        // Test data an installed package ships is that package's own file.
+        assert!(!cataloger.wants(&FileRef {
+            path: "venv/lib/python3.11/site-packages/joblib/test/data/old.pkl",
+            explicit: false
+        }));
+        assert!(!cataloger.descend("venv/lib/python3.11/site-packages/scipy/io/tests"));
     }
 }

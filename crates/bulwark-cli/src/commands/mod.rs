@@ -2,6 +2,7 @@
 
 pub(crate) mod compare_versions;
 pub(crate) mod db;
+pub(crate) mod diff;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 

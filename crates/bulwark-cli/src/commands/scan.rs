@@ -109,7 +109,7 @@ impl OutputFormat {
     }
 }
 
-fn parse_threshold(value: &str) -> anyhow::Result<Severity> {
+pub(super) fn parse_threshold(value: &str) -> anyhow::Result<Severity> {
     match value.to_ascii_lowercase().as_str() {
         "low" => Ok(Severity::Low),
         "medium" => Ok(Severity::Medium),
@@ -122,7 +122,11 @@ fn parse_threshold(value: &str) -> anyhow::Result<Severity> {
 }
 
 /// An SBOM file is decoded; anything else is inventoried like `bulwark sbom` does.
-fn read_target(target: &Path, hash_models: bool, printer: Printer) -> anyhow::Result<Inventory> {
+pub(super) fn read_target(
+    target: &Path,
+    hash_models: bool,
+    printer: Printer,
+) -> anyhow::Result<Inventory> {
     if target.is_file() {
         let name = target
             .file_name()
@@ -260,7 +264,7 @@ fn explain(report: &MatchReport, id: &str) -> anyhow::Result<String> {
 
 /// Findings grouped by package, the most severe package first.
 /// An artifact finding's severity on the advisories' scale, for `--fail-on`.
-fn artifact_severity(severity: ArtifactSeverity) -> Severity {
+pub(super) fn artifact_severity(severity: ArtifactSeverity) -> Severity {
     match severity {
         ArtifactSeverity::Low => Severity::Low,
         ArtifactSeverity::Medium => Severity::Medium,
@@ -388,7 +392,7 @@ fn table(report: &MatchReport, colour: bool) -> String {
     text
 }
 
-fn paint(severity: Severity, colour: bool) -> String {
+pub(super) fn paint(severity: Severity, colour: bool) -> String {
     let label = format!("{:<8}", severity.as_str().to_ascii_uppercase());
     if !colour {
         return label;

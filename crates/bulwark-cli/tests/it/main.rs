@@ -2,6 +2,7 @@
 
 mod compare_versions;
 mod db;
+mod diff;
 mod sbom;
 mod scan;
 

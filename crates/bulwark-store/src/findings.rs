@@ -1,0 +1,680 @@
+//! Findings of a project version, and triage with its audit trail.
+//!
+//! Triage belongs to a finding *identity* — project, finding id, component name and ecosystem —
+//! not to one snapshot, so a decision carries over to every later version of the project.
+
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::error::{Context as _, Result, StoreError};
+use crate::{
+    Page, PageRequest, Store, from_millis, get, now, opt_from_millis, placeholders, to_millis,
+};
+
+/// What kind of finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingKind {
+    /// A known vulnerability matched against a component.
+    Vulnerability,
+    /// A problem found in an artifact itself (e.g. a pickle that runs code).
+    Artifact,
+}
+
+impl FindingKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Vulnerability => "vulnerability",
+            FindingKind::Artifact => "artifact",
+        }
+    }
+
+    fn parse(s: &str) -> Option<FindingKind> {
+        Some(match s {
+            "vulnerability" => FindingKind::Vulnerability,
+            "artifact" => FindingKind::Artifact,
+            _ => return None,
+        })
+    }
+}
+
+/// Severity, ordered from least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// No score known.
+    Unknown,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Unknown => "unknown",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "unknown" => Severity::Unknown,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+
+    /// Stored next to the name so the database sorts by severity, not alphabetically.
+    pub(crate) fn rank(self) -> i64 {
+        self as i64
+    }
+}
+
+/// Triage state of a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TriageState {
+    /// Being looked at.
+    InTriage,
+    /// Confirmed exploitable.
+    Exploitable,
+    /// Not affected; needs a [`Justification`].
+    NotAffected,
+    /// The match is wrong.
+    FalsePositive,
+    /// Fixed.
+    Resolved,
+}
+
+impl TriageState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriageState::InTriage => "in_triage",
+            TriageState::Exploitable => "exploitable",
+            TriageState::NotAffected => "not_affected",
+            TriageState::FalsePositive => "false_positive",
+            TriageState::Resolved => "resolved",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<TriageState> {
+        Some(match s {
+            "in_triage" => TriageState::InTriage,
+            "exploitable" => TriageState::Exploitable,
+            "not_affected" => TriageState::NotAffected,
+            "false_positive" => TriageState::FalsePositive,
+            "resolved" => TriageState::Resolved,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a finding does not affect the product: the CycloneDX `analysis.justification` values
+/// and the OpenVEX `justification` values (their names do not overlap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Justification {
+    // CycloneDX 1.6
+    CodeNotPresent,
+    CodeNotReachable,
+    RequiresConfiguration,
+    RequiresDependency,
+    RequiresEnvironment,
+    ProtectedByCompiler,
+    ProtectedAtRuntime,
+    ProtectedAtPerimeter,
+    ProtectedByMitigatingControl,
+    // OpenVEX 0.2
+    ComponentNotPresent,
+    VulnerableCodeNotPresent,
+    VulnerableCodeNotInExecutePath,
+    VulnerableCodeCannotBeControlledByAdversary,
+    InlineMitigationsAlreadyExist,
+}
+
+impl Justification {
+    const ALL: [Justification; 14] = [
+        Justification::CodeNotPresent,
+        Justification::CodeNotReachable,
+        Justification::RequiresConfiguration,
+        Justification::RequiresDependency,
+        Justification::RequiresEnvironment,
+        Justification::ProtectedByCompiler,
+        Justification::ProtectedAtRuntime,
+        Justification::ProtectedAtPerimeter,
+        Justification::ProtectedByMitigatingControl,
+        Justification::ComponentNotPresent,
+        Justification::VulnerableCodeNotPresent,
+        Justification::VulnerableCodeNotInExecutePath,
+        Justification::VulnerableCodeCannotBeControlledByAdversary,
+        Justification::InlineMitigationsAlreadyExist,
+    ];
+
+    /// The name as the CycloneDX or OpenVEX specification writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Justification::CodeNotPresent => "code_not_present",
+            Justification::CodeNotReachable => "code_not_reachable",
+            Justification::RequiresConfiguration => "requires_configuration",
+            Justification::RequiresDependency => "requires_dependency",
+            Justification::RequiresEnvironment => "requires_environment",
+            Justification::ProtectedByCompiler => "protected_by_compiler",
+            Justification::ProtectedAtRuntime => "protected_at_runtime",
+            Justification::ProtectedAtPerimeter => "protected_at_perimeter",
+            Justification::ProtectedByMitigatingControl => "protected_by_mitigating_control",
+            Justification::ComponentNotPresent => "component_not_present",
+            Justification::VulnerableCodeNotPresent => "vulnerable_code_not_present",
+            Justification::VulnerableCodeNotInExecutePath => "vulnerable_code_not_in_execute_path",
+            Justification::VulnerableCodeCannotBeControlledByAdversary => {
+                "vulnerable_code_cannot_be_controlled_by_adversary"
+            }
+            Justification::InlineMitigationsAlreadyExist => "inline_mitigations_already_exist",
+        }
+    }
+
+    /// Parses a CycloneDX or OpenVEX name.
+    pub fn parse(s: &str) -> Option<Justification> {
+        Self::ALL.into_iter().find(|j| j.as_str() == s)
+    }
+
+    /// Whether the value comes from OpenVEX (otherwise CycloneDX).
+    pub fn is_openvex(self) -> bool {
+        matches!(
+            self,
+            Justification::ComponentNotPresent
+                | Justification::VulnerableCodeNotPresent
+                | Justification::VulnerableCodeNotInExecutePath
+                | Justification::VulnerableCodeCannotBeControlledByAdversary
+                | Justification::InlineMitigationsAlreadyExist
+        )
+    }
+}
+
+/// The identity triage is keyed by.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FindingIdentity {
+    /// The project.
+    pub project_id: i64,
+    /// Advisory or rule id.
+    pub finding_id: String,
+    /// Component name.
+    pub component_name: String,
+    /// Component ecosystem; empty when the component has none.
+    pub component_ecosystem: String,
+}
+
+/// The desired triage of a finding (a full replacement, not a patch).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriageChange {
+    /// State.
+    pub state: TriageState,
+    /// Required with [`TriageState::NotAffected`], refused otherwise.
+    pub justification: Option<Justification>,
+    /// Free text.
+    pub detail: Option<String>,
+    /// Hidden from default views until then.
+    pub suppressed_until: Option<OffsetDateTime>,
+}
+
+/// Stored triage of a finding identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Triage {
+    /// State.
+    pub state: TriageState,
+    /// Justification (with `NotAffected`).
+    pub justification: Option<Justification>,
+    /// Free text.
+    pub detail: Option<String>,
+    /// Suppression expiry.
+    pub suppressed_until: Option<OffsetDateTime>,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Who made the last change.
+    pub updated_by: String,
+}
+
+/// One audit-trail row: a single field's change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Which field: `state`, `justification`, `detail` or `suppressed_until`.
+    pub field: String,
+    /// Value before (`None`: unset).
+    pub old_value: Option<String>,
+    /// Value after (`None`: unset).
+    pub new_value: Option<String>,
+}
+
+/// A finding of a project version, with its component and triage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingRow {
+    /// Row id.
+    pub id: i64,
+    /// The identity its triage is keyed by.
+    pub identity: FindingIdentity,
+    /// Kind.
+    pub kind: FindingKind,
+    /// Other ids.
+    pub aliases: Vec<String>,
+    /// Severity.
+    pub severity: Severity,
+    /// Short description.
+    pub title: Option<String>,
+    /// The component's row id.
+    pub component_id: i64,
+    /// The component's version.
+    pub component_version: Option<String>,
+    /// The component's purl.
+    pub component_purl: Option<String>,
+    /// When this identity was first seen in the project.
+    pub first_seen: OffsetDateTime,
+    /// Its triage, if any.
+    pub triage: Option<Triage>,
+}
+
+/// A triage-state filter value: untriaged, or one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFilter {
+    /// No triage recorded.
+    Untriaged,
+    /// This state.
+    Is(TriageState),
+}
+
+impl StateFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Untriaged => "untriaged",
+            StateFilter::Is(s) => s.as_str(),
+        }
+    }
+}
+
+/// Sort order of [`Store::list_findings`], mapped to fixed columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FindingSort {
+    /// Most severe first (ascending means least severe first).
+    #[default]
+    Severity,
+    /// By first-seen time.
+    FirstSeen,
+    /// By finding id.
+    FindingId,
+    /// By component name.
+    Component,
+}
+
+/// Filter, order and page of [`Store::list_findings`].
+#[derive(Clone, Debug, Default)]
+pub struct FindingFilter {
+    /// Only these severities (empty: all).
+    pub severities: Vec<Severity>,
+    /// Only these triage states (empty: all).
+    pub states: Vec<StateFilter>,
+    /// Also show findings whose suppression has not expired.
+    pub include_suppressed: bool,
+    /// Order.
+    pub sort: FindingSort,
+    /// Reverse the natural order (severity sorts most severe first naturally).
+    pub reverse: bool,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+const TRIAGE_COLUMNS: &str =
+    "state, justification, detail, suppressed_until, updated_at, updated_by";
+
+/// Reads the triage columns; a NULL `state` (no triage row in a LEFT JOIN) means none.
+fn triage_from_row(row: &AnyRow) -> Result<Option<Triage>> {
+    let Some(state) = get::<Option<String>>(row, "state")? else {
+        return Ok(None);
+    };
+    let justification: Option<String> = get(row, "justification")?;
+    Ok(Some(Triage {
+        state: TriageState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt("triage.state", &state))?,
+        justification: justification
+            .map(|j| {
+                Justification::parse(&j)
+                    .ok_or_else(|| StoreError::corrupt("triage.justification", &j))
+            })
+            .transpose()?,
+        detail: get(row, "detail")?,
+        suppressed_until: opt_from_millis(
+            "triage.suppressed_until",
+            get(row, "suppressed_until")?,
+        )?,
+        updated_at: from_millis("triage.updated_at", get(row, "updated_at")?)?,
+        updated_by: get(row, "updated_by")?,
+    }))
+}
+
+fn finding_from_row(row: &AnyRow) -> Result<FindingRow> {
+    let kind: String = get(row, "kind")?;
+    let severity: String = get(row, "severity")?;
+    let aliases: String = get(row, "aliases")?;
+    Ok(FindingRow {
+        id: get(row, "id")?,
+        identity: FindingIdentity {
+            project_id: get(row, "project_id")?,
+            finding_id: get(row, "finding_id")?,
+            component_name: get(row, "component_name")?,
+            component_ecosystem: get(row, "component_ecosystem")?,
+        },
+        kind: FindingKind::parse(&kind)
+            .ok_or_else(|| StoreError::corrupt("findings.kind", &kind))?,
+        aliases: serde_json::from_str(&aliases)
+            .map_err(|_| StoreError::corrupt("findings.aliases", &aliases))?,
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| StoreError::corrupt("findings.severity", &severity))?,
+        title: get(row, "title")?,
+        component_id: get(row, "component_id")?,
+        component_version: get(row, "component_version")?,
+        component_purl: get(row, "component_purl")?,
+        first_seen: from_millis("findings.first_seen", get(row, "first_seen")?)?,
+        triage: triage_from_row(row)?,
+    })
+}
+
+fn fmt_time(t: Option<OffsetDateTime>) -> Option<String> {
+    t.map(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| to_millis(t).to_string())
+    })
+}
+
+impl Store {
+    /// Findings of the newest snapshot of a project version, filtered, sorted and paged in
+    /// the database.
+    pub async fn list_findings(
+        &self,
+        project_version_id: i64,
+        filter: &FindingFilter,
+    ) -> Result<Page<FindingRow>> {
+        // $1 version, $2 now; then severities, then states.
+        let mut conditions = vec![
+            "f.snapshot_id = (SELECT MAX(s.id) FROM sbom_snapshots s \
+             WHERE s.project_version_id = $1)"
+                .to_owned(),
+        ];
+        let mut next = 3;
+        if !filter.severities.is_empty() {
+            conditions.push(format!(
+                "f.severity IN ({})",
+                placeholders(next, filter.severities.len())
+            ));
+            next += filter.severities.len();
+        }
+        if !filter.states.is_empty() {
+            conditions.push(format!(
+                "COALESCE(t.state, 'untriaged') IN ({})",
+                placeholders(next, filter.states.len())
+            ));
+            next += filter.states.len();
+        }
+        if !filter.include_suppressed {
+            conditions.push("(t.suppressed_until IS NULL OR t.suppressed_until <= $2)".to_owned());
+        } else {
+            // Keep $2 referenced so both backends see the same parameter list.
+            conditions.push("$2 = $2".to_owned());
+        }
+        let where_clause = conditions.join(" AND ");
+        let (column, natural_desc) = match filter.sort {
+            FindingSort::Severity => ("f.severity_rank", true),
+            FindingSort::FirstSeen => ("f.first_seen", false),
+            FindingSort::FindingId => ("f.finding_id", false),
+            FindingSort::Component => ("f.component_name", false),
+        };
+        let dir = if natural_desc != filter.reverse {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        let from = "FROM findings f \
+             JOIN components c ON c.id = f.component_id \
+             LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
+             AND t.component_name = f.component_name \
+             AND t.component_ecosystem = f.component_ecosystem";
+        let list_sql = format!(
+            "SELECT f.id, f.project_id, f.finding_id, f.component_name, f.component_ecosystem, \
+             f.kind, f.aliases, f.severity, f.title, f.component_id, f.first_seen, \
+             c.version AS component_version, c.purl AS component_purl, \
+             t.state, t.justification, t.detail, t.suppressed_until, t.updated_at, t.updated_by \
+             {from} WHERE {where_clause} ORDER BY {column} {dir}, f.id ASC \
+             LIMIT ${next} OFFSET ${}",
+            next + 1
+        );
+        let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {where_clause}");
+        let now_ms = to_millis(now());
+        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+            .bind(project_version_id)
+            .bind(now_ms);
+        let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql))
+            .bind(project_version_id)
+            .bind(now_ms);
+        for s in &filter.severities {
+            count = count.bind(s.as_str());
+            list = list.bind(s.as_str());
+        }
+        for s in &filter.states {
+            count = count.bind(s.as_str());
+            list = list.bind(s.as_str());
+        }
+        let total: i64 = get(
+            &count.fetch_one(&self.pool).await.ctx("counting findings")?,
+            "n",
+        )?;
+        let items = list
+            .bind(filter.page.limit())
+            .bind(filter.page.offset())
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing findings")?
+            .iter()
+            .map(finding_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    /// The triage of a finding identity.
+    pub async fn get_triage(&self, id: &FindingIdentity) -> Result<Option<Triage>> {
+        let sql = format!(
+            "SELECT {TRIAGE_COLUMNS} FROM triage WHERE project_id = $1 AND finding_id = $2 \
+             AND component_name = $3 AND component_ecosystem = $4"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.project_id)
+            .bind(id.finding_id.as_str())
+            .bind(id.component_name.as_str())
+            .bind(id.component_ecosystem.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("reading triage")?;
+        match row {
+            Some(row) => triage_from_row(&row),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets the triage of a finding identity and records one audit row per changed field,
+    /// in one transaction. Returns the stored triage.
+    pub async fn set_triage(
+        &self,
+        id: &FindingIdentity,
+        change: &TriageChange,
+        actor: &str,
+    ) -> Result<Triage> {
+        match (change.state, change.justification) {
+            (TriageState::NotAffected, None) => {
+                return Err(StoreError::invalid(
+                    "justification",
+                    "not_affected needs a justification",
+                ));
+            }
+            (state, Some(_)) if state != TriageState::NotAffected => {
+                return Err(StoreError::invalid(
+                    "justification",
+                    format!(
+                        "only not_affected takes a justification, not {}",
+                        state.as_str()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if actor.trim().is_empty() {
+            return Err(StoreError::invalid("actor", "must not be empty"));
+        }
+        let now_ms = to_millis(now());
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT {TRIAGE_COLUMNS} FROM triage WHERE project_id = $1 AND finding_id = $2 \
+             AND component_name = $3 AND component_ecosystem = $4"
+        );
+        let old = match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.project_id)
+            .bind(id.finding_id.as_str())
+            .bind(id.component_name.as_str())
+            .bind(id.component_ecosystem.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("reading triage")?
+        {
+            Some(row) => triage_from_row(&row)?,
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO triage (project_id, finding_id, component_name, component_ecosystem, \
+             state, justification, detail, suppressed_until, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (project_id, finding_id, component_name, component_ecosystem) \
+             DO UPDATE SET state = excluded.state, justification = excluded.justification, \
+             detail = excluded.detail, suppressed_until = excluded.suppressed_until, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(id.project_id)
+        .bind(id.finding_id.as_str())
+        .bind(id.component_name.as_str())
+        .bind(id.component_ecosystem.as_str())
+        .bind(change.state.as_str())
+        .bind(change.justification.map(Justification::as_str))
+        .bind(change.detail.as_deref())
+        .bind(change.suppressed_until.map(to_millis))
+        .bind(now_ms)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            crate::error::classify_write(e, "writing triage", String::new, || {
+                format!("project {}", id.project_id)
+            })
+        })?;
+
+        let changes = [
+            (
+                "state",
+                old.as_ref().map(|t| t.state.as_str().to_owned()),
+                Some(change.state.as_str().to_owned()),
+            ),
+            (
+                "justification",
+                old.as_ref()
+                    .and_then(|t| t.justification)
+                    .map(|j| j.as_str().to_owned()),
+                change.justification.map(|j| j.as_str().to_owned()),
+            ),
+            (
+                "detail",
+                old.as_ref().and_then(|t| t.detail.clone()),
+                change.detail.clone(),
+            ),
+            (
+                "suppressed_until",
+                fmt_time(old.as_ref().and_then(|t| t.suppressed_until)),
+                fmt_time(change.suppressed_until),
+            ),
+        ];
+        for (field, old_value, new_value) in changes {
+            if old_value == new_value {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO triage_audit (project_id, finding_id, component_name, \
+                 component_ecosystem, actor, at, field, old_value, new_value) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(id.project_id)
+            .bind(id.finding_id.as_str())
+            .bind(id.component_name.as_str())
+            .bind(id.component_ecosystem.as_str())
+            .bind(actor)
+            .bind(now_ms)
+            .bind(field)
+            .bind(old_value)
+            .bind(new_value)
+            .execute(&mut *tx)
+            .await
+            .ctx("writing the triage audit trail")?;
+        }
+        tx.commit().await.ctx("committing triage")?;
+        Ok(Triage {
+            state: change.state,
+            justification: change.justification,
+            detail: change.detail.clone(),
+            // As stored: millisecond precision.
+            suppressed_until: opt_from_millis(
+                "triage.suppressed_until",
+                change.suppressed_until.map(to_millis),
+            )?,
+            updated_at: from_millis("triage.updated_at", now_ms)?,
+            updated_by: actor.to_owned(),
+        })
+    }
+
+    /// The audit trail of a finding identity, oldest first.
+    pub async fn triage_history(&self, id: &FindingIdentity) -> Result<Vec<AuditEntry>> {
+        sqlx::query(
+            "SELECT actor, at, field, old_value, new_value FROM triage_audit \
+             WHERE project_id = $1 AND finding_id = $2 AND component_name = $3 \
+             AND component_ecosystem = $4 ORDER BY id",
+        )
+        .bind(id.project_id)
+        .bind(id.finding_id.as_str())
+        .bind(id.component_name.as_str())
+        .bind(id.component_ecosystem.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .ctx("reading the triage audit trail")?
+        .iter()
+        .map(|row| {
+            Ok(AuditEntry {
+                actor: get(row, "actor")?,
+                at: from_millis("triage_audit.at", get(row, "at")?)?,
+                field: get(row, "field")?,
+                old_value: get(row, "old_value")?,
+                new_value: get(row, "new_value")?,
+            })
+        })
+        .collect()
+    }
+}

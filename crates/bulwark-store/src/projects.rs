@@ -1,0 +1,343 @@
+//! Projects (named, tagged, nested, owned by a team) and their versions.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::error::{Context as _, Result, StoreError, classify_write};
+use crate::{Page, PageRequest, Store, from_millis, get, now, placeholders, to_millis};
+
+/// A project: something that ships versions (an application, an image, a model).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// Row id.
+    pub id: i64,
+    /// Name, unique among the project's siblings.
+    pub name: String,
+    /// The enclosing project, if any.
+    pub parent_id: Option<i64>,
+    /// The owning team; `None` means only admin keys see it.
+    pub team_id: Option<i64>,
+    /// Tags, sorted.
+    pub tags: Vec<String>,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+}
+
+/// Input of [`Store::create_project`].
+#[derive(Clone, Copy, Debug)]
+pub struct NewProject<'a> {
+    /// Name, unique among siblings.
+    pub name: &'a str,
+    /// The enclosing project.
+    pub parent_id: Option<i64>,
+    /// The owning team.
+    pub team_id: Option<i64>,
+    /// Tags (duplicates are dropped).
+    pub tags: &'a [String],
+}
+
+/// One version of a project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectVersion {
+    /// Row id.
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// The version string as the uploader gave it.
+    pub version: String,
+    /// When it was first seen.
+    pub created_at: OffsetDateTime,
+}
+
+/// Sort order of [`Store::list_projects`], mapped to fixed columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProjectSort {
+    /// By name.
+    #[default]
+    Name,
+    /// By creation time.
+    CreatedAt,
+}
+
+/// Filter, order and page of [`Store::list_projects`].
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    /// Access control: `Some(teams)` shows only projects owned by one of these teams
+    /// (an empty list shows nothing); `None` shows everything (admin).
+    pub teams: Option<Vec<i64>>,
+    /// Only projects carrying this tag.
+    pub tag: Option<String>,
+    /// Only projects whose name contains this text (ASCII case-insensitive).
+    pub name_contains: Option<String>,
+    /// Only children of this project.
+    pub parent_id: Option<i64>,
+    /// Order.
+    pub sort: ProjectSort,
+    /// Reverse the order.
+    pub descending: bool,
+    /// Which page.
+    pub page: PageRequest,
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside a `LIKE` pattern.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn project_from_row(row: &AnyRow) -> Result<Project> {
+    Ok(Project {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        parent_id: get(row, "parent_id")?,
+        team_id: get(row, "team_id")?,
+        tags: Vec::new(),
+        created_at: from_millis("projects.created_at", get(row, "created_at")?)?,
+    })
+}
+
+fn version_from_row(row: &AnyRow) -> Result<ProjectVersion> {
+    Ok(ProjectVersion {
+        id: get(row, "id")?,
+        project_id: get(row, "project_id")?,
+        version: get(row, "version")?,
+        created_at: from_millis("project_versions.created_at", get(row, "created_at")?)?,
+    })
+}
+
+impl Store {
+    /// Creates a project and its tags in one transaction.
+    pub async fn create_project(&self, new: &NewProject<'_>) -> Result<Project> {
+        if new.name.trim().is_empty() {
+            return Err(StoreError::invalid("project name", "must not be empty"));
+        }
+        let mut tags: Vec<String> = new.tags.iter().map(|t| t.trim().to_owned()).collect();
+        if tags.iter().any(String::is_empty) {
+            return Err(StoreError::invalid("tag", "must not be empty"));
+        }
+        tags.sort();
+        tags.dedup();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "INSERT INTO projects (name, parent_id, team_id, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id, name, parent_id, team_id, created_at",
+        )
+        .bind(new.name)
+        .bind(new.parent_id)
+        .bind(new.team_id)
+        .bind(to_millis(now()))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            classify_write(
+                e,
+                "inserting a project",
+                || format!("project {:?} under parent {:?}", new.name, new.parent_id),
+                || format!("parent {:?} or team {:?}", new.parent_id, new.team_id),
+            )
+        })?;
+        let mut project = project_from_row(&row)?;
+        for tag in &tags {
+            sqlx::query("INSERT INTO project_tags (project_id, tag) VALUES ($1, $2)")
+                .bind(project.id)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await
+                .ctx("inserting project tags")?;
+        }
+        tx.commit().await.ctx("committing a project")?;
+        project.tags = tags;
+        Ok(project)
+    }
+
+    /// One project by id.
+    pub async fn get_project(&self, id: i64) -> Result<Option<Project>> {
+        let row = sqlx::query(
+            "SELECT id, name, parent_id, team_id, created_at FROM projects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("reading a project")?;
+        let Some(row) = row else { return Ok(None) };
+        let mut projects = vec![project_from_row(&row)?];
+        self.load_tags(&mut projects).await?;
+        Ok(projects.pop())
+    }
+
+    /// The project called `name` under `parent_id` (`None`: top level).
+    pub async fn find_project(
+        &self,
+        parent_id: Option<i64>,
+        name: &str,
+    ) -> Result<Option<Project>> {
+        let row = sqlx::query(
+            "SELECT id, name, parent_id, team_id, created_at FROM projects \
+             WHERE name = $1 AND (($2 IS NULL AND parent_id IS NULL) OR parent_id = $2)",
+        )
+        .bind(name)
+        .bind(parent_id)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("finding a project")?;
+        let Some(row) = row else { return Ok(None) };
+        let mut projects = vec![project_from_row(&row)?];
+        self.load_tags(&mut projects).await?;
+        Ok(projects.pop())
+    }
+
+    /// Projects matching `filter`, one page, with the total count.
+    pub async fn list_projects(&self, filter: &ProjectFilter) -> Result<Page<Project>> {
+        if filter.teams.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
+        // $1 tag, $2 name pattern, $3 parent, then the team list.
+        let mut conditions = vec![
+            "($1 IS NULL OR EXISTS (SELECT 1 FROM project_tags t \
+              WHERE t.project_id = p.id AND t.tag = $1))"
+                .to_owned(),
+            "($2 IS NULL OR LOWER(p.name) LIKE LOWER($2) ESCAPE '\\')".to_owned(),
+            "($3 IS NULL OR p.parent_id = $3)".to_owned(),
+        ];
+        let teams = filter.teams.as_deref().unwrap_or_default();
+        if filter.teams.is_some() {
+            conditions.push(format!("p.team_id IN ({})", placeholders(4, teams.len())));
+        }
+        let where_clause = conditions.join(" AND ");
+        let order = match filter.sort {
+            ProjectSort::Name => "p.name",
+            ProjectSort::CreatedAt => "p.created_at",
+        };
+        let dir = if filter.descending { "DESC" } else { "ASC" };
+        let next = 4 + teams.len();
+        let list_sql = format!(
+            "SELECT p.id, p.name, p.parent_id, p.team_id, p.created_at FROM projects p \
+             WHERE {where_clause} ORDER BY {order} {dir}, p.id {dir} LIMIT ${next} OFFSET ${}",
+            next + 1
+        );
+        let count_sql = format!("SELECT COUNT(*) AS n FROM projects p WHERE {where_clause}");
+        let pattern = filter.name_contains.as_deref().map(like_literal);
+
+        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
+            .bind(filter.tag.as_deref())
+            .bind(pattern.as_deref())
+            .bind(filter.parent_id);
+        let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql))
+            .bind(filter.tag.as_deref())
+            .bind(pattern.as_deref())
+            .bind(filter.parent_id);
+        for team in teams {
+            count = count.bind(*team);
+            list = list.bind(*team);
+        }
+        let total: i64 = get(
+            &count.fetch_one(&self.pool).await.ctx("counting projects")?,
+            "n",
+        )?;
+        let rows = list
+            .bind(filter.page.limit())
+            .bind(filter.page.offset())
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing projects")?;
+        let mut items = rows
+            .iter()
+            .map(project_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.load_tags(&mut items).await?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    async fn load_tags(&self, projects: &mut [Project]) -> Result<()> {
+        if projects.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT project_id, tag FROM project_tags WHERE project_id IN ({}) ORDER BY tag",
+            placeholders(1, projects.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in projects.iter() {
+            query = query.bind(p.id);
+        }
+        let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+        for row in query
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading project tags")?
+        {
+            tags.entry(get(&row, "project_id")?)
+                .or_default()
+                .push(get(&row, "tag")?);
+        }
+        for p in projects {
+            p.tags = tags.remove(&p.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// The version `version` of a project, created if new (the upload path's `autoCreate`).
+    pub async fn ensure_version(&self, project_id: i64, version: &str) -> Result<ProjectVersion> {
+        if version.trim().is_empty() {
+            return Err(StoreError::invalid("project version", "must not be empty"));
+        }
+        sqlx::query(
+            "INSERT INTO project_versions (project_id, version, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (project_id, version) DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(version)
+        .bind(to_millis(now()))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            classify_write(
+                e,
+                "inserting a project version",
+                || format!("version {version:?}"),
+                || format!("project {project_id}"),
+            )
+        })?;
+        let row = sqlx::query(
+            "SELECT id, project_id, version, created_at FROM project_versions \
+             WHERE project_id = $1 AND version = $2",
+        )
+        .bind(project_id)
+        .bind(version)
+        .fetch_one(&self.pool)
+        .await
+        .ctx("reading a project version")?;
+        version_from_row(&row)
+    }
+
+    /// Versions of a project, oldest first.
+    pub async fn list_versions(&self, project_id: i64) -> Result<Vec<ProjectVersion>> {
+        sqlx::query(
+            "SELECT id, project_id, version, created_at FROM project_versions \
+             WHERE project_id = $1 ORDER BY created_at, id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing project versions")?
+        .iter()
+        .map(version_from_row)
+        .collect()
+    }
+}

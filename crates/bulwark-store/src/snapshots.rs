@@ -1,0 +1,357 @@
+//! SBOM snapshots and their ingestion: one transaction per snapshot, with its components and
+//! findings, so a crash or an error mid-upload leaves nothing behind.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::error::{Context as _, Result, StoreError, classify_write};
+use crate::findings::{FindingKind, Severity};
+use crate::{Store, from_millis, get, now, to_millis};
+
+/// Rows per multi-row `INSERT`: few round trips, and far below SQLite's (32,766) and
+/// PostgreSQL's (65,535) bound-parameter limits at 10 and 11 columns per row.
+const CHUNK: usize = 500;
+
+/// The document format of a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SbomFormat {
+    /// CycloneDX JSON.
+    CycloneDxJson,
+    /// CycloneDX XML.
+    CycloneDxXml,
+    /// SPDX 2.x/3.x JSON.
+    SpdxJson,
+}
+
+impl SbomFormat {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SbomFormat::CycloneDxJson => "cyclonedx-json",
+            SbomFormat::CycloneDxXml => "cyclonedx-xml",
+            SbomFormat::SpdxJson => "spdx-json",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<SbomFormat> {
+        Some(match s {
+            "cyclonedx-json" => SbomFormat::CycloneDxJson,
+            "cyclonedx-xml" => SbomFormat::CycloneDxXml,
+            "spdx-json" => SbomFormat::SpdxJson,
+            _ => return None,
+        })
+    }
+}
+
+/// A component of a snapshot being ingested.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewComponent {
+    /// Identifier unique within the snapshot (the CycloneDX `bom-ref`, the SPDX `SPDXID`).
+    pub bom_ref: String,
+    /// Package URL, when known.
+    pub purl: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Version exactly as the document writes it.
+    pub version: Option<String>,
+    /// OSV ecosystem (`PyPI`, `Debian:12`...); `None` when no ecosystem fits (CUDA, models).
+    pub ecosystem: Option<String>,
+    /// Component kind, e.g. `library`, `machine-learning-model`.
+    pub kind: String,
+    /// GPU facts (CUDA version, driver, compute capabilities...) as JSON.
+    pub gpu: Option<serde_json::Value>,
+    /// Model facts (format, hashes, signatures...) as JSON.
+    pub model: Option<serde_json::Value>,
+}
+
+/// A finding of a snapshot being ingested.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewFinding {
+    /// Advisory or rule id (`GHSA-...`, `CVE-...`, `BULWARK-PICKLE-001`).
+    pub id: String,
+    /// Vulnerability or artifact finding.
+    pub kind: FindingKind,
+    /// Other ids of the same advisory.
+    pub aliases: Vec<String>,
+    /// Severity.
+    pub severity: Severity,
+    /// Short description.
+    pub title: Option<String>,
+    /// The [`NewComponent::bom_ref`] it is about.
+    pub component_ref: String,
+}
+
+/// Input of [`Store::ingest_snapshot`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSnapshot {
+    /// The project version it belongs to.
+    pub project_version_id: i64,
+    /// The document's format.
+    pub format: SbomFormat,
+    /// The original document bytes, stored as uploaded.
+    pub document: Vec<u8>,
+    /// Who uploaded it (key name or prefix).
+    pub uploaded_by: String,
+    /// Its components.
+    pub components: Vec<NewComponent>,
+    /// Its findings.
+    pub findings: Vec<NewFinding>,
+}
+
+/// A stored snapshot (without its document; see [`Store::snapshot_document`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Row id.
+    pub id: i64,
+    /// The project version.
+    pub project_version_id: i64,
+    /// Format.
+    pub format: SbomFormat,
+    /// Lower-case hex SHA-256 of the document.
+    pub sha256: String,
+    /// When it was stored.
+    pub uploaded_at: OffsetDateTime,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+}
+
+/// What [`Store::ingest_snapshot`] stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// Components stored.
+    pub components: usize,
+    /// Findings stored.
+    pub findings: usize,
+}
+
+fn json_text(column: &'static str, value: Option<&serde_json::Value>) -> Result<Option<String>> {
+    value
+        .map(|v| serde_json::to_string(v).map_err(|e| StoreError::invalid(column, e.to_string())))
+        .transpose()
+}
+
+fn snapshot_from_row(row: &AnyRow) -> Result<Snapshot> {
+    let format: String = get(row, "format")?;
+    Ok(Snapshot {
+        id: get(row, "id")?,
+        project_version_id: get(row, "project_version_id")?,
+        format: SbomFormat::parse(&format)
+            .ok_or_else(|| StoreError::corrupt("sbom_snapshots.format", &format))?,
+        sha256: get(row, "sha256")?,
+        uploaded_at: from_millis("sbom_snapshots.uploaded_at", get(row, "uploaded_at")?)?,
+        uploaded_by: get(row, "uploaded_by")?,
+    })
+}
+
+impl Store {
+    /// Stores a snapshot, its components and its findings in one transaction.
+    ///
+    /// A finding's `first_seen` is the earliest `first_seen` of the same finding identity
+    /// (project, id, component name and ecosystem) in any earlier snapshot of the project, or
+    /// now. Errors leave the store unchanged.
+    pub async fn ingest_snapshot(&self, new: &NewSnapshot) -> Result<IngestSummary> {
+        // Cheap checks before taking the write lock.
+        let refs: HashSet<&str> = new.components.iter().map(|c| c.bom_ref.as_str()).collect();
+        if let Some(f) = new
+            .findings
+            .iter()
+            .find(|f| !refs.contains(f.component_ref.as_str()))
+        {
+            return Err(StoreError::invalid(
+                "finding",
+                format!("{} refers to unknown component {:?}", f.id, f.component_ref),
+            ));
+        }
+        let uploaded_at = to_millis(now());
+        let sha256 = hex::encode(Sha256::digest(&new.document));
+
+        let mut tx = self.begin_write().await?;
+        let project_id: i64 =
+            match sqlx::query("SELECT project_id FROM project_versions WHERE id = $1")
+                .bind(new.project_version_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .ctx("reading the project version")?
+            {
+                Some(row) => get(&row, "project_id")?,
+                None => {
+                    return Err(StoreError::NotFound {
+                        what: format!("project version {}", new.project_version_id),
+                    });
+                }
+            };
+        let row = sqlx::query(
+            "INSERT INTO sbom_snapshots \
+             (project_version_id, format, sha256, document, uploaded_at, uploaded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, project_version_id, format, sha256, uploaded_at, uploaded_by",
+        )
+        .bind(new.project_version_id)
+        .bind(new.format.as_str())
+        .bind(&sha256)
+        .bind(new.document.as_slice())
+        .bind(uploaded_at)
+        .bind(new.uploaded_by.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .ctx("inserting a snapshot")?;
+        let snapshot = snapshot_from_row(&row)?;
+
+        let mut component_ids: HashMap<String, i64> = HashMap::with_capacity(new.components.len());
+        for chunk in new.components.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO components \
+                 (snapshot_id, bom_ref, purl, name, version, ecosystem, kind, gpu, model) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 8 + 2;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "($1, ${b}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+            }
+            sql.push_str(" RETURNING id, bom_ref");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot.id);
+            for c in chunk {
+                query = query
+                    .bind(c.bom_ref.as_str())
+                    .bind(c.purl.as_deref())
+                    .bind(c.name.as_str())
+                    .bind(c.version.as_deref())
+                    .bind(c.ecosystem.as_deref().unwrap_or_default())
+                    .bind(c.kind.as_str())
+                    .bind(json_text("component gpu facts", c.gpu.as_ref())?)
+                    .bind(json_text("component model facts", c.model.as_ref())?);
+            }
+            let rows = query.fetch_all(&mut *tx).await.map_err(|e| {
+                classify_write(
+                    e,
+                    "inserting components",
+                    || "a component with the same bom-ref in this snapshot".to_owned(),
+                    || format!("snapshot {}", snapshot.id),
+                )
+            })?;
+            for row in &rows {
+                component_ids.insert(get(row, "bom_ref")?, get(row, "id")?);
+            }
+        }
+
+        let by_ref: HashMap<&str, &NewComponent> = new
+            .components
+            .iter()
+            .map(|c| (c.bom_ref.as_str(), c))
+            .collect();
+        for chunk in new.findings.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO findings (snapshot_id, project_id, first_seen, component_id, \
+                 finding_id, kind, aliases, severity, severity_rank, title, component_name, \
+                 component_ecosystem) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                // $1 snapshot, $2 project, $3 now; then 9 per row.
+                let b = i * 9 + 4;
+                let (fid, name, eco) = (b + 1, b + 7, b + 8);
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "($1, $2, COALESCE((SELECT MIN(o.first_seen) FROM findings o \
+                     WHERE o.project_id = $2 AND o.finding_id = ${fid} \
+                     AND o.component_name = ${name} AND o.component_ecosystem = ${eco}), $3), \
+                     ${b}, ${fid}, ${}, ${}, ${}, ${}, ${}, ${name}, ${eco})",
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                ));
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(snapshot.id)
+                .bind(project_id)
+                .bind(uploaded_at);
+            for f in chunk {
+                let (Some(component_id), Some(component)) = (
+                    component_ids.get(&f.component_ref),
+                    by_ref.get(f.component_ref.as_str()),
+                ) else {
+                    // Checked above; unreachable unless the components changed under us.
+                    return Err(StoreError::invalid(
+                        "finding",
+                        format!("{} refers to unknown component {:?}", f.id, f.component_ref),
+                    ));
+                };
+                let aliases = serde_json::to_string(&f.aliases)
+                    .map_err(|e| StoreError::invalid("finding aliases", e.to_string()))?;
+                query = query
+                    .bind(*component_id)
+                    .bind(f.id.as_str())
+                    .bind(f.kind.as_str())
+                    .bind(aliases)
+                    .bind(f.severity.as_str())
+                    .bind(f.severity.rank())
+                    .bind(f.title.as_deref())
+                    .bind(component.name.as_str())
+                    .bind(component.ecosystem.as_deref().unwrap_or_default());
+            }
+            query.execute(&mut *tx).await.ctx("inserting findings")?;
+        }
+        tx.commit().await.ctx("committing a snapshot")?;
+        Ok(IngestSummary {
+            snapshot,
+            components: new.components.len(),
+            findings: new.findings.len(),
+        })
+    }
+
+    /// Snapshots of a project version, newest first.
+    pub async fn list_snapshots(&self, project_version_id: i64) -> Result<Vec<Snapshot>> {
+        sqlx::query(
+            "SELECT id, project_version_id, format, sha256, uploaded_at, uploaded_by \
+             FROM sbom_snapshots WHERE project_version_id = $1 ORDER BY id DESC",
+        )
+        .bind(project_version_id)
+        .fetch_all(&self.pool)
+        .await
+        .ctx("listing snapshots")?
+        .iter()
+        .map(snapshot_from_row)
+        .collect()
+    }
+
+    /// The original document bytes of a snapshot.
+    pub async fn snapshot_document(&self, snapshot_id: i64) -> Result<Option<Vec<u8>>> {
+        sqlx::query("SELECT document FROM sbom_snapshots WHERE id = $1")
+            .bind(snapshot_id)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("reading a snapshot document")?
+            .map(|row| get(&row, "document"))
+            .transpose()
+    }
+
+    /// Number of components stored for a snapshot.
+    pub async fn count_components(&self, snapshot_id: i64) -> Result<u64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM components WHERE snapshot_id = $1")
+            .bind(snapshot_id)
+            .fetch_one(&self.pool)
+            .await
+            .ctx("counting components")?;
+        Ok(u64::try_from(get::<i64>(&row, "n")?).unwrap_or_default())
+    }
+}
