@@ -1,9 +1,10 @@
-//! Helpers for the catalogers' tests.
+//! Helpers for the catalogers' tests (shared ones live in `bulwark_catalog::testing`).
 
 use std::path::{Path, PathBuf};
 
-use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, DirResolver, FileRef};
-use bulwark_inventory::{PackageSource, Scope};
+use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger};
+
+pub(crate) use bulwark_catalog::testing::listing;
 
 /// `testdata/`.
 pub(crate) fn testdata() -> PathBuf {
@@ -15,85 +16,5 @@ pub(crate) fn catalog_fixture(
     cataloger: &dyn Cataloger,
     path: &str,
 ) -> Result<CatalogOutput, CatalogError> {
-    let resolver = DirResolver::new(testdata());
-    cataloger.catalog(
-        &FileRef {
-            path,
-            explicit: true,
-        },
-        &resolver,
-    )
-}
-
-/// A compact, sorted listing for snapshots:
-/// `Kind name@version purl scope [source] hashes=n path:line`, then edges and problems.
-pub(crate) fn listing(output: &CatalogOutput) -> String {
-    let mut lines: Vec<String> = output
-        .components
-        .iter()
-        .map(|c| {
-            let mut line = format!(
-                "{:?} {}@{} {} {}",
-                c.kind,
-                c.name,
-                c.version.as_deref().unwrap_or("-"),
-                c.purl.as_ref().map_or("-", |p| p.as_str()),
-                match c.scope {
-                    Scope::Required => "required",
-                    Scope::Optional => "optional",
-                    Scope::Development => "development",
-                }
-            );
-            match &c.source {
-                Some(PackageSource::Registry { url }) => line += &format!(" registry={url}"),
-                Some(PackageSource::Url { url }) => line += &format!(" url={url}"),
-                Some(PackageSource::Path { path, editable }) => {
-                    line += &format!(" path={path}{}", if *editable { " editable" } else { "" });
-                }
-                Some(PackageSource::Vcs {
-                    vcs,
-                    url,
-                    requested_revision,
-                    commit,
-                }) => {
-                    line += &format!(
-                        " {vcs}={url} rev={} commit={}",
-                        requested_revision.as_deref().unwrap_or("-"),
-                        commit.as_deref().unwrap_or("-")
-                    );
-                }
-                None => {}
-            }
-            for hash in &c.hashes {
-                line += &format!(" {}:{}", hash.algorithm.cyclonedx_name(), hash.value);
-            }
-            for location in &c.locations {
-                line += &format!(
-                    " {}:{}",
-                    location.path,
-                    location.line.map_or("-".to_owned(), |l| l.to_string())
-                );
-            }
-            line
-        })
-        .collect();
-    lines.sort();
-    let mut edges: Vec<String> = output
-        .relationships
-        .iter()
-        .map(|r| format!("{} -> {}", r.from, r.to))
-        .collect();
-    edges.sort();
-    let mut problems: Vec<String> = output.problems.iter().map(ToString::to_string).collect();
-    problems.sort();
-    let mut text = lines.join("\n");
-    if !edges.is_empty() {
-        text += "\n--- edges\n";
-        text += &edges.join("\n");
-    }
-    if !problems.is_empty() {
-        text += "\n--- problems\n";
-        text += &problems.join("\n");
-    }
-    text
+    bulwark_catalog::testing::catalog_fixture(cataloger, &testdata(), path)
 }

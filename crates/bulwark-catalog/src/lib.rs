@@ -14,6 +14,7 @@ mod cataloger;
 mod path;
 pub mod requirement_text;
 mod resolver;
+pub mod testing;
 pub mod walk;
 
 pub use cataloger::{
