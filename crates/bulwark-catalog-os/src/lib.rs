@@ -156,53 +156,9 @@ pub(crate) fn problem(
 pub(crate) mod test_support {
     //! An in-memory [`Resolver`] and fixture helpers.
 
-    use std::collections::BTreeMap;
-    use std::io;
-
     use bulwark_catalog::{CatalogOutput, Cataloger, FileRef, Resolver};
 
-    /// Files by target-relative path.
-    #[derive(Debug, Default)]
-    pub(crate) struct MemResolver(pub(crate) BTreeMap<String, Vec<u8>>);
-
-    impl MemResolver {
-        pub(crate) fn with(mut self, path: &str, content: impl Into<Vec<u8>>) -> Self {
-            self.0.insert(path.to_owned(), content.into());
-            self
-        }
-    }
-
-    impl Resolver for MemResolver {
-        fn read(&self, path: &str) -> io::Result<Vec<u8>> {
-            self.0
-                .get(path)
-                .cloned()
-                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
-        }
-
-        fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
-            let prefix = if path.is_empty() {
-                String::new()
-            } else {
-                format!("{path}/")
-            };
-            let mut names: Vec<String> = self
-                .0
-                .keys()
-                .filter_map(|k| k.strip_prefix(&prefix))
-                .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned())
-                .collect();
-            names.dedup();
-            if names.is_empty() {
-                return Err(io::Error::from(io::ErrorKind::NotFound));
-            }
-            Ok(names)
-        }
-
-        fn is_file(&self, path: &str) -> bool {
-            self.0.contains_key(path)
-        }
-    }
+    pub(crate) use bulwark_catalog::testing::MemoryResolver as MemResolver;
 
     /// Runs `cataloger` on `path` if it wants it; an empty output otherwise.
     pub(crate) fn run(

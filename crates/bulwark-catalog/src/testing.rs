@@ -1,11 +1,60 @@
 //! Helpers for catalogers' tests: running one cataloger on a fixture file and a compact,
 //! deterministic listing of what it found, for snapshot tests.
 
+use std::collections::BTreeMap;
+use std::io;
 use std::path::Path;
 
 use bulwark_inventory::{PackageSource, Scope};
 
-use crate::{CatalogError, CatalogOutput, Cataloger, DirResolver, FileRef};
+use crate::{CatalogError, CatalogOutput, Cataloger, DirResolver, FileRef, Resolver};
+
+/// A [`Resolver`] over files held in memory, by target-relative path.
+#[derive(Debug, Default)]
+pub struct MemoryResolver(pub BTreeMap<String, Vec<u8>>);
+
+impl MemoryResolver {
+    /// The same files plus `path` with `content`.
+    #[must_use]
+    pub fn with(mut self, path: &str, content: impl Into<Vec<u8>>) -> Self {
+        self.0.insert(path.to_owned(), content.into());
+        self
+    }
+}
+
+impl Resolver for MemoryResolver {
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+
+    fn read_dir(&self, path: &str) -> io::Result<Vec<String>> {
+        let prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        let mut names: Vec<String> = self
+            .0
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .map(|rest| rest.split('/').next().unwrap_or(rest).to_owned())
+            .collect();
+        // `a-b` sorts between `a` and `a/x`: equal names need not be adjacent.
+        names.sort_unstable();
+        names.dedup();
+        if names.is_empty() {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        Ok(names)
+    }
+
+    fn is_file(&self, path: &str) -> bool {
+        self.0.contains_key(path)
+    }
+}
 
 /// Catalogs `path` (relative to `root`) as an explicitly named file.
 pub fn catalog_fixture(
