@@ -23,8 +23,6 @@
 //! main module to each. Build settings (`-ldflags`, `GOOS`, `vcs.revision`) have no field on
 //! a component and are not reported; nor are the `h1:` checksums (see [`crate::gosum`]).
 
-use std::io::Read;
-
 use bulwark_catalog::{CatalogError, CatalogOutput, Cataloger, FileRef, Resolver};
 use bulwark_inventory::Location;
 use object::read::ReadRef;
@@ -79,11 +77,11 @@ impl Cataloger for GoBinaryCataloger {
         file: &FileRef<'_>,
         resolver: &dyn Resolver,
     ) -> Result<CatalogOutput, CatalogError> {
-        let mut reader = resolver.open(file.path).map_err(GoBinaryError::Read)?;
-        let mut magic = [0u8; 4];
-        if reader.read_exact(&mut magic).is_err() || !is_executable_magic(magic) {
+        let Some(reader) =
+            bulwark_catalog::open_executable(resolver, file.path).map_err(GoBinaryError::Read)?
+        else {
             return Ok(CatalogOutput::default());
-        }
+        };
         let cache = object::ReadCache::new(reader);
         let Ok(binary) = object::File::parse(&cache) else {
             return Ok(CatalogOutput::default());
@@ -98,17 +96,6 @@ impl Cataloger for GoBinaryCataloger {
         let info = buildinfo::parse(blob, &memory).map_err(GoBinaryError::BuildInfo)?;
         Ok(catalog_build_info(&info, file.path))
     }
-}
-
-/// ELF, Mach-O (both byte orders, 32 and 64 bit) or PE (`MZ`).
-fn is_executable_magic(magic: [u8; 4]) -> bool {
-    matches!(
-        magic,
-        [0x7f, b'E', b'L', b'F']
-            | [0xfe, 0xed, 0xfa, 0xce | 0xcf]
-            | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
-            | [b'M', b'Z', _, _]
-    )
 }
 
 /// The build information blob and the rest of its section (up to [`BLOB_LIMIT`] bytes).

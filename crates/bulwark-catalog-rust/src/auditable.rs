@@ -79,11 +79,11 @@ impl Cataloger for AuditableCataloger {
         file: &FileRef<'_>,
         resolver: &dyn Resolver,
     ) -> Result<CatalogOutput, CatalogError> {
-        let mut reader = resolver.open(file.path).map_err(AuditableError::Read)?;
-        let mut magic = [0u8; 4];
-        if reader.read_exact(&mut magic).is_err() || !is_executable_magic(magic) {
+        let Some(reader) =
+            bulwark_catalog::open_executable(resolver, file.path).map_err(AuditableError::Read)?
+        else {
             return Ok(CatalogOutput::default());
-        }
+        };
         let cache = object::ReadCache::new(reader);
         let Ok(binary) = object::File::parse(&cache) else {
             return Ok(CatalogOutput::default());
@@ -104,17 +104,6 @@ impl Cataloger for AuditableCataloger {
         let list: DependencyList = serde_json::from_slice(&text).map_err(AuditableError::Json)?;
         Ok(catalog_list(&list, file.path))
     }
-}
-
-/// ELF, Mach-O (both byte orders, 32 and 64 bit) or PE (`MZ`).
-fn is_executable_magic(magic: [u8; 4]) -> bool {
-    matches!(
-        magic,
-        [0x7f, b'E', b'L', b'F']
-            | [0xfe, 0xed, 0xfa, 0xce | 0xcf]
-            | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
-            | [b'M', b'Z', _, _]
-    )
 }
 
 /// Inflates at most [`MAX_BYTES`]; more is an error rather than a truncated document.

@@ -21,5 +21,5 @@ pub use cataloger::{
     CatalogError, CatalogOutput, Cataloger, FileRef, is_installed_package_content,
 };
 pub use path::join_relative;
-pub use resolver::{DirResolver, MAX_READ_BYTES, ReadSeek, Resolver};
+pub use resolver::{DirResolver, MAX_READ_BYTES, ReadSeek, Resolver, open_executable};
 pub use walk::{Progress, TargetError, catalog_files, catalog_target};

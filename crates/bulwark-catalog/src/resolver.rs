@@ -108,3 +108,24 @@ impl Resolver for DirResolver {
         self.full(path).is_file()
     }
 }
+
+/// Opens `path` if it starts like an executable (ELF, Mach-O of either byte order and width,
+/// or PE); `Ok(None)` for anything else, which binary catalogers skip without a word.
+pub fn open_executable(
+    resolver: &dyn Resolver,
+    path: &str,
+) -> io::Result<Option<Box<dyn ReadSeek>>> {
+    let mut reader = resolver.open(path)?;
+    let mut magic = [0u8; 4];
+    if reader.read_exact(&mut magic).is_err() {
+        return Ok(None);
+    }
+    let executable = matches!(
+        magic,
+        [0x7f, b'E', b'L', b'F']
+            | [0xfe, 0xed, 0xfa, 0xce | 0xcf]
+            | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
+            | [b'M', b'Z', _, _]
+    );
+    Ok(executable.then_some(reader))
+}

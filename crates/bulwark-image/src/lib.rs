@@ -23,7 +23,7 @@ mod manifest;
 mod source;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bulwark_catalog::{CatalogOutput, Cataloger, Progress};
 use bulwark_inventory::{Component, ComponentKind, Inventory, Problem, Purl};
@@ -34,7 +34,7 @@ pub use source::ImageFormat;
 
 use crate::layer::Limits;
 use crate::manifest::Layout;
-use crate::source::Source;
+use crate::source::{MemberReader, Source};
 
 /// Why an image could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -137,21 +137,16 @@ fn read_image_with(
                 .layer_members
                 .par_iter()
                 .zip(&layout.diff_ids)
-                .map(|(member, diff_id)| {
-                    let opened = source
-                        .open_member(member)
-                        .and_then(|blob| Ok((blob, source.locate_member(member)?)));
-                    match opened {
-                        Ok((blob, origin)) => layer::read_layer(
-                            blob,
-                            Some(origin),
-                            diff_id.as_deref(),
-                            keep,
-                            &spill,
-                            limits,
-                        ),
-                        Err(error) => (layer::LayerChanges::default(), Some(error.into())),
-                    }
+                .map(|(member, diff_id)| match source.locate_member(member) {
+                    Ok((file, offset, len)) => layer::read_layer(
+                        Box::new(MemberReader::new(Arc::clone(&file), offset, len)),
+                        Some((file, offset)),
+                        diff_id.as_deref(),
+                        keep,
+                        &spill,
+                        limits,
+                    ),
+                    Err(error) => (layer::LayerChanges::default(), Some(error.into())),
                 })
                 .collect();
             for (index, (mut changes, error)) in layers.into_iter().enumerate() {
@@ -179,14 +174,15 @@ fn read_image_with(
             }
         }
         None => {
-            let file = std::fs::File::open(path).map_err(|source| ImageError::Io {
+            let unreadable = |source| ImageError::Io {
                 path: path.to_owned(),
                 source,
-            })?;
-            let origin = file.try_clone().ok().map(|f| (std::sync::Arc::new(f), 0));
+            };
+            let file = Arc::new(std::fs::File::open(path).map_err(unreadable)?);
+            let len = file.metadata().map_err(unreadable)?.len();
             let (mut changes, error) = layer::read_layer(
-                Box::new(file),
-                origin,
+                Box::new(MemberReader::new(Arc::clone(&file), 0, len)),
+                Some((file, 0)),
                 // A flat root filesystem has no layers to tell apart.
                 Some(""),
                 keep,

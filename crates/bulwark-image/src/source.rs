@@ -95,36 +95,29 @@ impl Source {
         }
     }
 
-    /// Opens member `name` for reading.
-    pub(crate) fn open_member(&self, name: &str) -> io::Result<Box<dyn ReadSeek>> {
+    /// The file that holds member `name`, where its bytes start in it and how many there are.
+    /// Layers are read through it, and large files of uncompressed layers are later read in
+    /// place from it.
+    pub(crate) fn locate_member(&self, name: &str) -> io::Result<(Arc<File>, u64, u64)> {
         match self {
-            Self::Dir(root) => Ok(Box::new(fs_err::File::open(root.join(name))?)),
+            Self::Dir(root) => {
+                let file = fs_err::File::open(root.join(name))?;
+                let len = file.metadata()?.len();
+                Ok((Arc::new(file.into()), 0, len))
+            }
             Self::Tar { file, members } => {
                 let &(offset, size) = members.get(name).ok_or_else(|| {
                     io::Error::new(io::ErrorKind::NotFound, format!("no member `{name}`"))
                 })?;
-                Ok(Box::new(MemberReader {
-                    file: Arc::clone(file),
-                    start: offset,
-                    position: offset,
-                    end: offset + size,
-                }))
+                Ok((Arc::clone(file), offset, size))
             }
         }
     }
 
-    /// The file that holds member `name` and where its bytes start in it, so that a file
-    /// inside an uncompressed layer can later be read in place.
-    pub(crate) fn locate_member(&self, name: &str) -> io::Result<(Arc<File>, u64)> {
-        match self {
-            Self::Dir(root) => Ok((Arc::new(fs_err::File::open(root.join(name))?.into()), 0)),
-            Self::Tar { file, members } => {
-                let &(offset, _) = members.get(name).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::NotFound, format!("no member `{name}`"))
-                })?;
-                Ok((Arc::clone(file), offset))
-            }
-        }
+    /// Opens member `name` for reading.
+    pub(crate) fn open_member(&self, name: &str) -> io::Result<Box<dyn ReadSeek>> {
+        let (file, offset, len) = self.locate_member(name)?;
+        Ok(Box::new(MemberReader::new(file, offset, len)))
     }
 
     /// Reads a small member (a manifest or config) whole.
@@ -147,11 +140,23 @@ impl Source {
 
 /// Reads one member of a tar archive through positional reads, so several layers can be read
 /// at once from one open file.
-struct MemberReader {
+pub(crate) struct MemberReader {
     file: Arc<File>,
     start: u64,
     position: u64,
     end: u64,
+}
+
+impl MemberReader {
+    /// Reads `len` bytes of `file` from `start` on.
+    pub(crate) fn new(file: Arc<File>, start: u64, len: u64) -> Self {
+        Self {
+            file,
+            start,
+            position: start,
+            end: start + len,
+        }
+    }
 }
 
 impl Seek for MemberReader {
