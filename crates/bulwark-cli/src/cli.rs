@@ -41,8 +41,114 @@ pub(crate) enum Command {
     CompareVersions(CompareVersionsArgs),
     /// Show what changed between two SBOMs (or targets): components and findings.
     Diff(DiffArgs),
-    /// Run the tracking server (not yet implemented).
-    Serve(PassThroughArgs),
+    /// Run the tracking server: REST API, web UI, monitoring and webhooks.
+    Serve(ServeArgs),
+    /// Inventory a target (or read an SBOM) and upload it to a tracking server.
+    Push(PushArgs),
+    /// Manage the tracking server's API keys (directly in its database).
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// `sqlite://PATH` (the default: `server.db` in the platform data directory) or
+    /// `postgres://USER@HOST/DB`.
+    #[arg(long, env = "BULWARK_DATABASE_URL", value_name = "URL")]
+    pub(crate) database: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub(crate) listen: String,
+    /// The vulnerability database directory [default: `$BULWARK_DB_DIR`, else the platform
+    /// data directory]. When `bulwark db` updates it, every stored SBOM is re-evaluated.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) db: Option<PathBuf>,
+    /// Remediation deadlines: `critical=7d,high=30d,medium=90d,low=180d[,unknown=365d]`
+    /// (units d or h); unlisted severities keep the defaults shown.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) sla: Option<String>,
+    /// An upload with an open finding at least this severe is a policy failure (event and
+    /// webhook): low, medium, high, critical, or `none`.
+    #[arg(long, default_value = "critical", value_name = "SEVERITY")]
+    pub(crate) policy_fail_on: String,
+    /// The largest request body accepted, in MiB.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub(crate) max_body_mib: usize,
+    /// Seconds between checks for a vulnerability-database update and for SLA breaches.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub(crate) monitor_interval: u64,
+    /// Serve the API only; leave re-evaluation, SLA checks and webhooks to other processes
+    /// sharing the database.
+    #[arg(long)]
+    pub(crate) no_workers: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// A directory, lockfile, image or root filesystem to inventory, or an SBOM file.
+    pub(crate) target: PathBuf,
+    /// Project name (created on the server when missing).
+    #[arg(long)]
+    pub(crate) project: String,
+    /// Project version.
+    #[arg(long)]
+    pub(crate) version: String,
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    #[arg(long, env = "BULWARK_SERVER", value_name = "URL")]
+    pub(crate) server: String,
+    /// An API key with the `upload` scope.
+    #[arg(
+        long,
+        env = "BULWARK_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub(crate) api_key: String,
+    /// Parent project name, for a project nested under another.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) parent: Option<String>,
+    /// Tags for a project created by this push (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeysArgs {
+    /// The server's database, as for `bulwark serve`.
+    #[arg(long, env = "BULWARK_DATABASE_URL", value_name = "URL", global = true)]
+    pub(crate) database: Option<String>,
+    #[command(subcommand)]
+    pub(crate) command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Create a key and print its secret (shown only this once).
+    Create {
+        /// A label for the key, e.g. `ci-upload`.
+        #[arg(long)]
+        name: String,
+        /// Scopes: read, upload, triage, admin (repeatable; default read).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// The team that owns the key (created when missing); without one the key sees only
+        /// projects without a team, unless it is an admin key.
+        #[arg(long, value_name = "NAME")]
+        team: Option<String>,
+        /// Print the key as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List keys (never their secrets).
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// The key's id (from `bulwark keys list`).
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -55,14 +161,6 @@ pub(crate) struct SbomArgs {
     /// Write the SBOM to this file (atomically) instead of standard output.
     #[arg(long)]
     pub(crate) output: Option<PathBuf>,
-}
-
-/// Arguments of commands that are not implemented yet, accepted so that `--help` works and
-/// scripts get a clear message.
-#[derive(Debug, Args)]
-pub(crate) struct PassThroughArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub(crate) args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,9 @@ fn main() -> ExitCode {
         Command::Db(args) => commands::db::run(args, printer),
         Command::CompareVersions(args) => commands::compare_versions::run(args, printer),
         Command::Diff(args) => commands::diff::run(args, printer),
-        Command::Serve(_) => not_yet("serve", 6),
+        Command::Serve(args) => commands::serve::run(args, printer),
+        Command::Push(args) => commands::push::run(args, printer),
+        Command::Keys(args) => commands::keys::run(args, printer),
     };
     match result {
         Ok(status) => status.into(),
@@ -45,10 +47,6 @@ fn main() -> ExitCode {
             ExitStatus::Error.into()
         }
     }
-}
-
-fn not_yet(command: &str, issue: u32) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`bulwark {command}` is not yet implemented (tracked in issue {issue})")
 }
 
 fn init_logging(verbose: u8) {

@@ -14,12 +14,17 @@
 //! - `properties`: `bulwark:fixed-version` and `bulwark:last-affected` (one per version),
 //!   `bulwark:severity-source`, and one `bulwark:match` per explanation.
 //!
+//! Unsafe model files (the inventory's artifact findings, ids `BWM-…`) follow as vulnerabilities
+//! with source `bulwark`, affecting the model component at the file's path, with the path,
+//! archive member and offending callable as properties: the tracking server keeps them from
+//! an uploaded document, since a model file cannot be rescanned from its SBOM.
+//!
 //! Components that could not be checked are listed as `bulwark:not-checked` properties of
 //! the document's `metadata`.
 
 use std::collections::BTreeSet;
 
-use bulwark_inventory::Inventory;
+use bulwark_inventory::{ArtifactFinding, ComponentId, Inventory};
 use bulwark_match::{Finding, MatchReport, Severity};
 use bulwark_sbom::{EncodeOptions, Format};
 use serde_json::{Map, Value, json};
@@ -45,6 +50,14 @@ pub(crate) fn render(
     let mut vulnerabilities = Vec::with_capacity(report.findings.len());
     for finding in &report.findings {
         vulnerabilities.push(vulnerability(finding, &known_components, &mut refs)?);
+    }
+    for finding in &inventory.findings {
+        vulnerabilities.push(artifact_vulnerability(
+            finding,
+            inventory,
+            &known_components,
+            &mut refs,
+        ));
     }
 
     if !report.not_checked.is_empty() {
@@ -103,6 +116,56 @@ fn collect_refs(object: &Map<String, Value>, refs: &mut BTreeSet<String>) {
             _ => {}
         }
     }
+}
+
+fn artifact_vulnerability(
+    finding: &ArtifactFinding,
+    inventory: &Inventory,
+    known_components: &BTreeSet<String>,
+    refs: &mut BTreeSet<String>,
+) -> Value {
+    let base = format!("artifact:{}:{}", finding.id, finding.path);
+    let mut bom_ref = base.clone();
+    let mut counter = 1;
+    while refs.contains(&bom_ref) {
+        counter += 1;
+        bom_ref = format!("{base}:{counter}");
+    }
+    refs.insert(bom_ref.clone());
+    let affected = inventory
+        .components
+        .iter()
+        .filter(|c| c.locations.iter().any(|l| l.path.as_str() == finding.path))
+        .map(|c| ComponentId::of(c).as_str().to_owned())
+        .filter(|id| known_components.contains(id))
+        .map(|id| json!({ "ref": id }))
+        .collect::<Vec<_>>();
+    let mut value = Map::new();
+    value.insert("bom-ref".into(), bom_ref.into());
+    value.insert("id".into(), finding.id.clone().into());
+    value.insert("source".into(), json!({ "name": "bulwark" }));
+    value.insert(
+        "ratings".into(),
+        json!([{
+            "source": { "name": "bulwark" },
+            "severity": finding.severity.as_str(),
+            "method": "other",
+        }]),
+    );
+    value.insert("description".into(), finding.message.clone().into());
+    value.insert("recommendation".into(), finding.remedy.clone().into());
+    if !affected.is_empty() {
+        value.insert("affects".into(), affected.into());
+    }
+    let mut properties = vec![property("bulwark:path", finding.path.clone())];
+    if let Some(member) = &finding.member {
+        properties.push(property("bulwark:member", member.clone()));
+    }
+    if let Some(callable) = &finding.callable {
+        properties.push(property("bulwark:callable", callable.clone()));
+    }
+    value.insert("properties".into(), properties.into());
+    Value::Object(value)
 }
 
 fn property(name: &str, value: impl Into<Value>) -> Value {

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::error::{Context as _, Result, StoreError};
+use crate::remediation::Sla;
 use crate::{
     Page, PageRequest, Store, from_millis, get, now, opt_from_millis, placeholders, to_millis,
 };
@@ -108,6 +109,18 @@ impl TriageState {
             TriageState::FalsePositive => "false_positive",
             TriageState::Resolved => "resolved",
         }
+    }
+
+    /// The states that close a finding: it no longer counts as risk and is never overdue.
+    pub const CLOSING: [TriageState; 3] = [
+        TriageState::NotAffected,
+        TriageState::FalsePositive,
+        TriageState::Resolved,
+    ];
+
+    /// Whether this state closes the finding (see [`TriageState::CLOSING`]).
+    pub fn is_closing(self) -> bool {
+        Self::CLOSING.contains(&self)
     }
 
     /// Parses a stored name.
@@ -287,6 +300,21 @@ pub struct FindingRow {
     pub first_seen: OffsetDateTime,
     /// Its triage, if any.
     pub triage: Option<Triage>,
+    /// When the SLA wants it fixed (`None`: the severity has no deadline). Computed with the
+    /// SLA of the query that read the row ([`Sla::default`] where the query takes none); see
+    /// [`FindingRow::apply_sla`] to use another.
+    pub due_at: Option<OffsetDateTime>,
+    /// Past `due_at` and not closed by triage (see [`TriageState::CLOSING`]).
+    pub overdue: bool,
+}
+
+impl FindingRow {
+    /// Recomputes [`FindingRow::due_at`] and [`FindingRow::overdue`] for `sla` at `now`.
+    pub fn apply_sla(&mut self, sla: &Sla, now: OffsetDateTime) {
+        self.due_at = sla.due(self.severity, self.first_seen);
+        let closed = self.triage.as_ref().is_some_and(|t| t.state.is_closing());
+        self.overdue = !closed && self.due_at.is_some_and(|due| due < now);
+    }
 }
 
 /// A triage-state filter value: untriaged, or one state.
@@ -330,6 +358,10 @@ pub struct FindingFilter {
     pub states: Vec<StateFilter>,
     /// Also show findings whose suppression has not expired.
     pub include_suppressed: bool,
+    /// Only findings past their SLA deadline and not closed by triage.
+    pub overdue_only: bool,
+    /// The deadlines behind `overdue_only` and the rows' `due_at` / `overdue`.
+    pub sla: Sla,
     /// Order.
     pub sort: FindingSort,
     /// Reverse the natural order (severity sorts most severe first naturally).
@@ -340,6 +372,40 @@ pub struct FindingFilter {
 
 const TRIAGE_COLUMNS: &str =
     "state, justification, detail, suppressed_until, updated_at, updated_by";
+
+/// The columns [`finding_from_row`] reads, for every query that returns [`FindingRow`]s.
+pub(crate) const FINDING_COLUMNS: &str = "f.id, f.project_id, f.finding_id, f.component_name, \
+     f.component_ecosystem, f.kind, f.aliases, f.severity, f.title, f.component_id, \
+     f.first_seen, c.version AS component_version, c.purl AS component_purl, \
+     t.state, t.justification, t.detail, t.suppressed_until, t.updated_at, t.updated_by";
+
+/// Findings `f` with their component `c` and their identity's triage `t` (if any).
+pub(crate) const FINDING_FROM: &str = "FROM findings f \
+     JOIN components c ON c.id = f.component_id \
+     LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
+     AND t.component_name = f.component_name \
+     AND t.component_ecosystem = f.component_ecosystem";
+
+/// `t` (a triage row, possibly NULL) leaves the finding open: no triage, or a state outside
+/// [`TriageState::CLOSING`]. The state names are fixed strings from the enum.
+pub(crate) fn open_state_sql(t: &str) -> String {
+    let closing = TriageState::CLOSING
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("({t}.state IS NULL OR {t}.state NOT IN ({closing}))")
+}
+
+/// The finding `f` of an open triage `t` whose SLA deadline has passed; binds the five
+/// cutoffs of [`Sla::cutoffs`] from `$first`.
+pub(crate) fn overdue_sql(f: &str, t: &str, first: usize) -> String {
+    format!(
+        "({} AND {})",
+        open_state_sql(t),
+        Sla::past_due_sql(f, first)
+    )
+}
 
 /// Reads the triage columns; a NULL `state` (no triage row in a LEFT JOIN) means none.
 fn triage_from_row(row: &AnyRow) -> Result<Option<Triage>> {
@@ -366,11 +432,13 @@ fn triage_from_row(row: &AnyRow) -> Result<Option<Triage>> {
     }))
 }
 
-fn finding_from_row(row: &AnyRow) -> Result<FindingRow> {
+/// Reads a [`FindingRow`] selected with [`FINDING_COLUMNS`]; `due_at` and `overdue` follow
+/// `sla` at `now`.
+pub(crate) fn finding_from_row(row: &AnyRow, sla: &Sla, now: OffsetDateTime) -> Result<FindingRow> {
     let kind: String = get(row, "kind")?;
     let severity: String = get(row, "severity")?;
     let aliases: String = get(row, "aliases")?;
-    Ok(FindingRow {
+    let mut finding = FindingRow {
         id: get(row, "id")?,
         identity: FindingIdentity {
             project_id: get(row, "project_id")?,
@@ -390,7 +458,11 @@ fn finding_from_row(row: &AnyRow) -> Result<FindingRow> {
         component_purl: get(row, "component_purl")?,
         first_seen: from_millis("findings.first_seen", get(row, "first_seen")?)?,
         triage: triage_from_row(row)?,
-    })
+        due_at: None,
+        overdue: false,
+    };
+    finding.apply_sla(sla, now);
+    Ok(finding)
 }
 
 fn fmt_time(t: Option<OffsetDateTime>) -> Option<String> {
@@ -408,7 +480,7 @@ impl Store {
         project_version_id: i64,
         filter: &FindingFilter,
     ) -> Result<Page<FindingRow>> {
-        // $1 version, $2 now; then severities, then states.
+        // $1 version, $2 now; then severities, then states, then the SLA cutoffs.
         let mut conditions = vec![
             "f.snapshot_id = (SELECT MAX(s.id) FROM sbom_snapshots s \
              WHERE s.project_version_id = $1)"
@@ -435,6 +507,10 @@ impl Store {
             // Keep $2 referenced so both backends see the same parameter list.
             conditions.push("$2 = $2".to_owned());
         }
+        if filter.overdue_only {
+            conditions.push(overdue_sql("f", "t", next));
+            next += Sla::CUTOFFS;
+        }
         let where_clause = conditions.join(" AND ");
         let (column, natural_desc) = match filter.sort {
             FindingSort::Severity => ("f.severity_rank", true),
@@ -447,22 +523,14 @@ impl Store {
         } else {
             "ASC"
         };
-        let from = "FROM findings f \
-             JOIN components c ON c.id = f.component_id \
-             LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
-             AND t.component_name = f.component_name \
-             AND t.component_ecosystem = f.component_ecosystem";
         let list_sql = format!(
-            "SELECT f.id, f.project_id, f.finding_id, f.component_name, f.component_ecosystem, \
-             f.kind, f.aliases, f.severity, f.title, f.component_id, f.first_seen, \
-             c.version AS component_version, c.purl AS component_purl, \
-             t.state, t.justification, t.detail, t.suppressed_until, t.updated_at, t.updated_by \
-             {from} WHERE {where_clause} ORDER BY {column} {dir}, f.id ASC \
-             LIMIT ${next} OFFSET ${}",
+            "SELECT {FINDING_COLUMNS} {FINDING_FROM} WHERE {where_clause} \
+             ORDER BY {column} {dir}, f.id ASC LIMIT ${next} OFFSET ${}",
             next + 1
         );
-        let count_sql = format!("SELECT COUNT(*) AS n {from} WHERE {where_clause}");
-        let now_ms = to_millis(now());
+        let count_sql = format!("SELECT COUNT(*) AS n {FINDING_FROM} WHERE {where_clause}");
+        let now = now();
+        let now_ms = to_millis(now);
         let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
             .bind(project_version_id)
             .bind(now_ms);
@@ -477,6 +545,12 @@ impl Store {
             count = count.bind(s.as_str());
             list = list.bind(s.as_str());
         }
+        if filter.overdue_only {
+            for cutoff in filter.sla.cutoffs(now_ms) {
+                count = count.bind(cutoff);
+                list = list.bind(cutoff);
+            }
+        }
         let total: i64 = get(
             &count.fetch_one(&self.pool).await.ctx("counting findings")?,
             "n",
@@ -488,12 +562,44 @@ impl Store {
             .await
             .ctx("listing findings")?
             .iter()
-            .map(finding_from_row)
+            .map(|row| finding_from_row(row, &filter.sla, now))
             .collect::<Result<Vec<_>>>()?;
         Ok(Page {
             items,
             total: u64::try_from(total).unwrap_or_default(),
         })
+    }
+
+    /// One finding by row id, with the default SLA's `due_at` / `overdue`.
+    pub async fn get_finding(&self, id: i64) -> Result<Option<FindingRow>> {
+        let sql = format!("SELECT {FINDING_COLUMNS} {FINDING_FROM} WHERE f.id = $1");
+        let now = now();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .ctx("reading a finding")?
+            .map(|row| finding_from_row(&row, &Sla::default(), now))
+            .transpose()
+    }
+
+    /// Every finding of the newest snapshot of a project version, suppressed and closed ones
+    /// included, by row id: the full picture VEX import and export work on.
+    pub async fn version_findings_all(&self, project_version_id: i64) -> Result<Vec<FindingRow>> {
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} {FINDING_FROM} \
+             WHERE f.snapshot_id = (SELECT MAX(s.id) FROM sbom_snapshots s \
+             WHERE s.project_version_id = $1) ORDER BY f.id"
+        );
+        let now = now();
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project_version_id)
+            .fetch_all(&self.pool)
+            .await
+            .ctx("reading the findings of a version")?
+            .iter()
+            .map(|row| finding_from_row(row, &Sla::default(), now))
+            .collect()
     }
 
     /// The triage of a finding identity.
@@ -516,8 +622,9 @@ impl Store {
         }
     }
 
-    /// Sets the triage of a finding identity and records one audit row per changed field,
-    /// in one transaction. Returns the stored triage.
+    /// Sets the triage of a finding identity and records one audit row per changed field and
+    /// a risk sample of the project (triage changes the risk), in one transaction. Returns the
+    /// stored triage.
     pub async fn set_triage(
         &self,
         id: &FindingIdentity,
@@ -636,6 +743,7 @@ impl Store {
             .await
             .ctx("writing the triage audit trail")?;
         }
+        crate::portfolio::write_risk_sample(&mut tx, id.project_id, now_ms).await?;
         tx.commit().await.ctx("committing triage")?;
         Ok(Triage {
             state: change.state,

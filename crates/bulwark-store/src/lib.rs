@@ -4,17 +4,28 @@
 //! [`Store::connect`]. All queries go through sqlx's `Any` driver with runtime-bound parameters:
 //! no compile-time `query!` macros (they would need a live database or an offline cache at build
 //! time), and no SQL assembled from caller strings. The only SQL built at run time is the number
-//! of `$n` placeholders and column names picked from fixed enums.
+//! of placeholders (`$n`, or `?` in bulk inserts on SQLite, see `Binds`), and columns, fixed
+//! fragments and constants picked from enums.
+//!
+//! Besides projects, snapshots, findings, triage, keys and jobs (0001), the tracking server's
+//! tables (0002) hold the event log ([`Event`]), risk samples for the trend
+//! ([`Store::risk_trend`]), webhooks ([`Webhook`]) and the notifications already sent.
 //!
 //! Timestamps are stored as milliseconds since the Unix epoch (the `Any` driver has no date
 //! type), JSON values as text.
 
+mod components;
 mod error;
+mod events;
 mod findings;
 mod jobs;
 mod keys;
+mod portfolio;
 mod projects;
+mod rematch;
+mod remediation;
 mod snapshots;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -23,15 +34,21 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
+pub use components::{ComponentClass, ComponentFilter, ComponentRow};
 pub use error::{Result, StoreError};
+pub use events::{Event, EventFilter, FindingEvent, NewEvent};
 pub use findings::{
     AuditEntry, FindingFilter, FindingIdentity, FindingKind, FindingRow, FindingSort,
     Justification, Severity, StateFilter, Triage, TriageChange, TriageState,
 };
 pub use jobs::{Job, JobConfig, JobState};
 pub use keys::{ApiKey, NewApiKey, Scope, Team};
+pub use portfolio::{PortfolioTotals, ProjectRisk, SeverityCounts, TrendPoint};
 pub use projects::{NewProject, Project, ProjectFilter, ProjectSort, ProjectVersion};
+pub use rematch::FindingChanges;
+pub use remediation::{RemediationRow, Sla};
 pub use snapshots::{IngestSummary, NewComponent, NewFinding, NewSnapshot, SbomFormat, Snapshot};
+pub use webhooks::{NewWebhook, Webhook};
 
 use error::Context as _;
 
@@ -172,6 +189,15 @@ impl Store {
         self.backend
     }
 
+    /// Checks that the database answers (the health check).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .ctx("checking the database")?;
+        Ok(())
+    }
+
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -198,6 +224,50 @@ fn sqlite_url(url: &str) -> String {
     }
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}mode=rwc")
+}
+
+/// Writes the bind placeholders of a bulk statement in the order its values are bound: `?` on
+/// SQLite, `$1`, `$2`, ... on PostgreSQL.
+///
+/// SQLite finds a named or numbered parameter (`$3`) by a linear scan of the statement's
+/// parameter names, and sqlx asks for every parameter's name on every execution, so a
+/// statement with thousands of `$n` costs O(n²) each time it runs (a 10,000-row component
+/// insert took ten times longer). Anonymous `?` parameters have no names. Statements built
+/// with this type therefore bind every value in textual order, repeating shared values
+/// instead of referring back to `$1`.
+pub(crate) struct Binds {
+    backend: Backend,
+    next: usize,
+}
+
+impl Binds {
+    pub(crate) fn new(backend: Backend) -> Binds {
+        Binds { backend, next: 1 }
+    }
+
+    /// Appends the next placeholder.
+    pub(crate) fn push(&mut self, sql: &mut String) {
+        match self.backend {
+            Backend::Sqlite => sql.push('?'),
+            Backend::Postgres => {
+                sql.push('$');
+                sql.push_str(&self.next.to_string());
+            }
+        }
+        self.next += 1;
+    }
+
+    /// Appends `(p, p, ...)` with `count` placeholders.
+    pub(crate) fn push_tuple(&mut self, sql: &mut String, count: usize) {
+        sql.push('(');
+        for i in 0..count {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.push(sql);
+        }
+        sql.push(')');
+    }
 }
 
 /// Writes `$first, $first+1, ...` (`count` placeholders) for an `IN (...)` list.

@@ -82,7 +82,7 @@ pub struct ProjectFilter {
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside a `LIKE` pattern.
-fn like_literal(text: &str) -> String {
+pub(crate) fn like_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
     for c in text.chars() {
@@ -106,7 +106,7 @@ fn project_from_row(row: &AnyRow) -> Result<Project> {
     })
 }
 
-fn version_from_row(row: &AnyRow) -> Result<ProjectVersion> {
+pub(crate) fn version_from_row(row: &AnyRow) -> Result<ProjectVersion> {
     Ok(ProjectVersion {
         id: get(row, "id")?,
         project_id: get(row, "project_id")?,

@@ -4,15 +4,18 @@
 use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::error::{Context as _, Result, StoreError, classify_write};
+use crate::events::{Event, FindingEvent, NewEvent, insert_events};
 use crate::findings::{FindingKind, Severity};
-use crate::{Store, from_millis, get, now, to_millis};
+use crate::portfolio::write_risk_sample;
+use crate::{Backend, Binds, Store, from_millis, get, now, to_millis};
 
 /// Rows per multi-row `INSERT`: few round trips, and far below SQLite's (32,766) and
-/// PostgreSQL's (65,535) bound-parameter limits at 10 and 11 columns per row.
+/// PostgreSQL's (65,535) bound-parameter limits at 9 parameters per row.
 const CHUNK: usize = 500;
 
 /// The document format of a snapshot.
@@ -128,6 +131,115 @@ pub struct IngestSummary {
     pub components: usize,
     /// Findings stored.
     pub findings: usize,
+    /// Finding identities the project never had before (one `finding_new` event each), most
+    /// severe first.
+    pub new_findings: Vec<FindingEvent>,
+}
+
+/// A finding to insert, its component resolved in the snapshot.
+pub(crate) struct FindingInsert<'a> {
+    pub(crate) finding: &'a NewFinding,
+    pub(crate) component_id: i64,
+    pub(crate) component_name: &'a str,
+    /// `""` when the component has no ecosystem.
+    pub(crate) component_ecosystem: &'a str,
+}
+
+/// A finding as inserted, with the `first_seen` the database gave it.
+pub(crate) struct InsertedFinding {
+    pub(crate) event: FindingEvent,
+    pub(crate) first_seen_ms: i64,
+}
+
+/// Inserts findings into `snapshot_id` with chunked multi-row `INSERT`s. Each finding's
+/// `first_seen` is the earliest `first_seen` of its identity among the project's findings
+/// already stored (the rows inserted by earlier chunks of this call included), or `now_ms`.
+pub(crate) async fn insert_findings(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    snapshot_id: i64,
+    project_id: i64,
+    now_ms: i64,
+    findings: &[FindingInsert<'_>],
+) -> Result<Vec<InsertedFinding>> {
+    let mut inserted = Vec::with_capacity(findings.len());
+    for chunk in findings.chunks(CHUNK) {
+        // One correlated subquery over a VALUES table (planned once), rather than one per
+        // row (PostgreSQL would plan 500 subqueries per statement). `columnN` is the name both
+        // backends give the N-th VALUES column: 1 component, 2 id, 3 kind, 4 aliases,
+        // 5 severity, 6 rank, 7 title, 8 component name, 9 ecosystem. Binds in textual order:
+        // snapshot, project, project, now, then 9 per row.
+        let mut binds = Binds::new(backend);
+        let mut sql = String::from(
+            "INSERT INTO findings (snapshot_id, project_id, first_seen, component_id, \
+             finding_id, kind, aliases, severity, severity_rank, title, component_name, \
+             component_ecosystem) SELECT ",
+        );
+        binds.push(&mut sql);
+        sql.push_str(", ");
+        binds.push(&mut sql);
+        sql.push_str(", COALESCE((SELECT MIN(o.first_seen) FROM findings o WHERE o.project_id = ");
+        binds.push(&mut sql);
+        sql.push_str(
+            " AND o.finding_id = v.column2 AND o.component_name = v.column8 \
+             AND o.component_ecosystem = v.column9), ",
+        );
+        binds.push(&mut sql);
+        sql.push_str(
+            "), v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
+             v.column8, v.column9 FROM (VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            binds.push_tuple(&mut sql, 9);
+        }
+        sql.push_str(") AS v");
+        sql.push_str(
+            " RETURNING finding_id, component_name, component_ecosystem, severity, title, \
+             first_seen",
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(snapshot_id)
+            .bind(project_id)
+            .bind(project_id)
+            .bind(now_ms);
+        for row in chunk {
+            let f = row.finding;
+            let aliases = serde_json::to_string(&f.aliases)
+                .map_err(|e| StoreError::invalid("finding aliases", e.to_string()))?;
+            query = query
+                .bind(row.component_id)
+                .bind(f.id.as_str())
+                .bind(f.kind.as_str())
+                .bind(aliases)
+                .bind(f.severity.as_str())
+                .bind(f.severity.rank())
+                .bind(f.title.as_deref())
+                .bind(row.component_name)
+                .bind(row.component_ecosystem);
+        }
+        for row in query
+            .fetch_all(&mut *conn)
+            .await
+            .ctx("inserting findings")?
+        {
+            let severity: String = get(&row, "severity")?;
+            inserted.push(InsertedFinding {
+                event: FindingEvent {
+                    finding_id: get(&row, "finding_id")?,
+                    component_name: get(&row, "component_name")?,
+                    component_ecosystem: get(&row, "component_ecosystem")?,
+                    severity: Severity::parse(&severity)
+                        .ok_or_else(|| StoreError::corrupt("findings.severity", &severity))?,
+                    title: get(&row, "title")?,
+                },
+                first_seen_ms: get(&row, "first_seen")?,
+            });
+        }
+    }
+    Ok(inserted)
 }
 
 fn json_text(column: &'static str, value: Option<&serde_json::Value>) -> Result<Option<String>> {
@@ -136,7 +248,11 @@ fn json_text(column: &'static str, value: Option<&serde_json::Value>) -> Result<
         .transpose()
 }
 
-fn snapshot_from_row(row: &AnyRow) -> Result<Snapshot> {
+/// The columns [`snapshot_from_row`] reads.
+pub(crate) const SNAPSHOT_COLUMNS: &str =
+    "id, project_version_id, format, sha256, uploaded_at, uploaded_by";
+
+pub(crate) fn snapshot_from_row(row: &AnyRow) -> Result<Snapshot> {
     let format: String = get(row, "format")?;
     Ok(Snapshot {
         id: get(row, "id")?,
@@ -154,7 +270,9 @@ impl Store {
     ///
     /// A finding's `first_seen` is the earliest `first_seen` of the same finding identity
     /// (project, id, component name and ecosystem) in any earlier snapshot of the project, or
-    /// now. Errors leave the store unchanged.
+    /// now. The same transaction records a `snapshot_uploaded` event, a `finding_new` event
+    /// per identity the project never had before, and a risk sample of the project. Errors
+    /// leave the store unchanged.
     pub async fn ingest_snapshot(&self, new: &NewSnapshot) -> Result<IngestSummary> {
         // Cheap checks before taking the write lock.
         let refs: HashSet<&str> = new.components.iter().map(|c| c.bom_ref.as_str()).collect();
@@ -205,30 +323,22 @@ impl Store {
 
         let mut component_ids: HashMap<String, i64> = HashMap::with_capacity(new.components.len());
         for chunk in new.components.chunks(CHUNK) {
+            let mut binds = Binds::new(self.backend);
             let mut sql = String::from(
                 "INSERT INTO components \
                  (snapshot_id, bom_ref, purl, name, version, ecosystem, kind, gpu, model) VALUES ",
             );
             for i in 0..chunk.len() {
-                let b = i * 8 + 2;
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!(
-                    "($1, ${b}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                ));
+                binds.push_tuple(&mut sql, 9);
             }
             sql.push_str(" RETURNING id, bom_ref");
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(snapshot.id);
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for c in chunk {
                 query = query
+                    .bind(snapshot.id)
                     .bind(c.bom_ref.as_str())
                     .bind(c.purl.as_deref())
                     .bind(c.name.as_str())
@@ -256,75 +366,83 @@ impl Store {
             .iter()
             .map(|c| (c.bom_ref.as_str(), c))
             .collect();
-        for chunk in new.findings.chunks(CHUNK) {
-            let mut sql = String::from(
-                "INSERT INTO findings (snapshot_id, project_id, first_seen, component_id, \
-                 finding_id, kind, aliases, severity, severity_rank, title, component_name, \
-                 component_ecosystem) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                // $1 snapshot, $2 project, $3 now; then 9 per row.
-                let b = i * 9 + 4;
-                let (fid, name, eco) = (b + 1, b + 7, b + 8);
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "($1, $2, COALESCE((SELECT MIN(o.first_seen) FROM findings o \
-                     WHERE o.project_id = $2 AND o.finding_id = ${fid} \
-                     AND o.component_name = ${name} AND o.component_ecosystem = ${eco}), $3), \
-                     ${b}, ${fid}, ${}, ${}, ${}, ${}, ${}, ${name}, ${eco})",
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
+        let mut rows = Vec::with_capacity(new.findings.len());
+        for f in &new.findings {
+            let (Some(component_id), Some(component)) = (
+                component_ids.get(&f.component_ref),
+                by_ref.get(f.component_ref.as_str()),
+            ) else {
+                // Checked above; unreachable unless the components changed under us.
+                return Err(StoreError::invalid(
+                    "finding",
+                    format!("{} refers to unknown component {:?}", f.id, f.component_ref),
                 ));
-            }
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(snapshot.id)
-                .bind(project_id)
-                .bind(uploaded_at);
-            for f in chunk {
-                let (Some(component_id), Some(component)) = (
-                    component_ids.get(&f.component_ref),
-                    by_ref.get(f.component_ref.as_str()),
-                ) else {
-                    // Checked above; unreachable unless the components changed under us.
-                    return Err(StoreError::invalid(
-                        "finding",
-                        format!("{} refers to unknown component {:?}", f.id, f.component_ref),
-                    ));
-                };
-                let aliases = serde_json::to_string(&f.aliases)
-                    .map_err(|e| StoreError::invalid("finding aliases", e.to_string()))?;
-                query = query
-                    .bind(*component_id)
-                    .bind(f.id.as_str())
-                    .bind(f.kind.as_str())
-                    .bind(aliases)
-                    .bind(f.severity.as_str())
-                    .bind(f.severity.rank())
-                    .bind(f.title.as_deref())
-                    .bind(component.name.as_str())
-                    .bind(component.ecosystem.as_deref().unwrap_or_default());
-            }
-            query.execute(&mut *tx).await.ctx("inserting findings")?;
+            };
+            rows.push(FindingInsert {
+                finding: f,
+                component_id: *component_id,
+                component_name: &component.name,
+                component_ecosystem: component.ecosystem.as_deref().unwrap_or_default(),
+            });
         }
+        let inserted = insert_findings(
+            &mut tx,
+            self.backend,
+            snapshot.id,
+            project_id,
+            uploaded_at,
+            &rows,
+        )
+        .await?;
+        let new_findings = FindingEvent::dedup(
+            inserted
+                .into_iter()
+                .filter(|f| f.first_seen_ms == uploaded_at)
+                .map(|f| f.event),
+        );
+
+        let mut events = Vec::with_capacity(new_findings.len() + 1);
+        events.push(NewEvent {
+            project_id,
+            project_version_id: Some(snapshot.project_version_id),
+            snapshot_id: Some(snapshot.id),
+            kind: Event::SNAPSHOT_UPLOADED.to_owned(),
+            detail: Some(serde_json::json!({
+                "actor": new.uploaded_by,
+                "format": new.format.as_str(),
+                "sha256": snapshot.sha256,
+                "components": new.components.len(),
+                "findings": new.findings.len(),
+                "new_findings": new_findings.len(),
+            })),
+            ..NewEvent::default()
+        });
+        events.extend(new_findings.iter().map(|f| {
+            f.to_new_event(
+                Event::FINDING_NEW,
+                project_id,
+                snapshot.project_version_id,
+                snapshot.id,
+                &new.uploaded_by,
+            )
+        }));
+        insert_events(&mut tx, self.backend, &events, uploaded_at).await?;
+        write_risk_sample(&mut tx, project_id, uploaded_at).await?;
         tx.commit().await.ctx("committing a snapshot")?;
         Ok(IngestSummary {
             snapshot,
             components: new.components.len(),
             findings: new.findings.len(),
+            new_findings,
         })
     }
 
     /// Snapshots of a project version, newest first.
     pub async fn list_snapshots(&self, project_version_id: i64) -> Result<Vec<Snapshot>> {
-        sqlx::query(
-            "SELECT id, project_version_id, format, sha256, uploaded_at, uploaded_by \
-             FROM sbom_snapshots WHERE project_version_id = $1 ORDER BY id DESC",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM sbom_snapshots WHERE project_version_id = $1 \
+             ORDER BY id DESC"
+        )))
         .bind(project_version_id)
         .fetch_all(&self.pool)
         .await

@@ -104,6 +104,8 @@ macro_rules! on_both_backends {
     };
 }
 
+mod tracking;
+
 on_both_backends!(
     teams_and_keys,
     bootstrap_on_empty_store,
@@ -619,7 +621,13 @@ async fn ingest_error_leaves_nothing(store: &Store) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
-    for table in ["sbom_snapshots", "components", "findings"] {
+    for table in [
+        "sbom_snapshots",
+        "components",
+        "findings",
+        "events",
+        "risk_samples",
+    ] {
         assert_eq!(
             count(store, table).await,
             0,

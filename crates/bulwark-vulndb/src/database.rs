@@ -119,6 +119,33 @@ pub struct Database {
 }
 
 impl Database {
+    /// The name of the generation `dir` currently points at, without opening it: `None` when
+    /// nothing was imported there yet. Every import or update writes a new generation and
+    /// swaps the pointer atomically, so a changed name means the data changed; a long-running
+    /// process polls this to know when to reopen.
+    ///
+    /// # Errors
+    /// [`Error::Read`] when the pointer file exists but cannot be read.
+    pub fn current_generation(dir: &Path) -> Result<Option<String>, Error> {
+        let current_path = dir.join(CURRENT_FILE);
+        match std::fs::read_to_string(&current_path) {
+            Ok(current) => Ok(Some(current.trim().to_owned())),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::Read {
+                path: current_path,
+                source,
+            }),
+        }
+    }
+
+    /// The name of the generation this handle reads (see [`Database::current_generation`]).
+    pub fn generation_name(&self) -> String {
+        self.generation
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// Opens the database in `dir`.
     ///
     /// # Errors

@@ -3,8 +3,11 @@
 pub(crate) mod compare_versions;
 pub(crate) mod db;
 pub(crate) mod diff;
+pub(crate) mod keys;
+pub(crate) mod push;
 pub(crate) mod sbom;
 pub(crate) mod scan;
+pub(crate) mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -144,12 +144,19 @@ fn invalid_format_is_an_error() {
 }
 
 #[test]
-fn serve_says_not_yet_implemented() {
+fn serve_refuses_an_unsupported_database_url() {
     bulwark()
-        .arg("serve")
+        .args([
+            "serve",
+            "--database",
+            "mysql://root@127.0.0.1/x",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("not yet implemented"));
+        .stderr(predicate::str::contains("unsupported database URL"))
+        .stderr(predicate::str::contains("root@").not());
 }
 
 /// gradio ships test projects inside its installed package; their `pyproject.toml` names

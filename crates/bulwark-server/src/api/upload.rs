@@ -1,0 +1,200 @@
+//! SBOM uploads: validate, decode, match, and store as one snapshot of a project version,
+//! creating the project and version on first use.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use bulwark_store::{IngestSummary, NewProject, NewSnapshot, Project, Scope, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{AppStateRef, ProjectOut, VersionOut, version_out};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::ingest;
+
+/// Where an upload goes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UploadQuery {
+    /// Project name (created when missing).
+    project: String,
+    /// Version (created when missing).
+    version: String,
+    /// Name of the enclosing top-level project, for a project nested under one.
+    parent: Option<String>,
+    /// Comma-separated tags for a project created by this upload.
+    tags: Option<String>,
+}
+
+/// What an upload stored.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UploadResult {
+    project: ProjectOut,
+    version: VersionOut,
+    snapshot_id: i64,
+    components: usize,
+    findings: usize,
+    new_findings: usize,
+}
+
+/// Where to put a document and who puts it there.
+pub(crate) struct Target<'a> {
+    pub(crate) project: &'a str,
+    pub(crate) version: &'a str,
+    pub(crate) parent: Option<&'a str>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) auto_create: bool,
+}
+
+/// Uploads an SBOM (CycloneDX JSON or XML, SPDX JSON; any tool's) as the body.
+#[utoipa::path(post, path = "/api/v1/sboms", params(UploadQuery),
+    request_body(content = String, description = "The SBOM document",
+        content_type = "application/octet-stream"),
+    responses((status = 201, body = UploadResult),
+        (status = 422, description = "not an SBOM, or invalid against its schema",
+         body = crate::error::Problem)))]
+pub(crate) async fn upload(
+    State(state): AppStateRef,
+    caller: Caller,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<UploadResult>)> {
+    let tags = query
+        .tags
+        .as_deref()
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let target = Target {
+        project: &query.project,
+        version: &query.version,
+        parent: query.parent.as_deref(),
+        tags,
+        auto_create: true,
+    };
+    let result = store_document(&state, &caller, &target, body, "upload").await?;
+    Ok((StatusCode::CREATED, Json(result)))
+}
+
+/// The shared upload path of the native and the Dependency-Track endpoints.
+pub(crate) async fn store_document(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    target: &Target<'_>,
+    document: Bytes,
+    name: &str,
+) -> ApiResult<UploadResult> {
+    caller.require(Scope::Upload)?;
+    let (project_name, version_name) = (target.project.trim(), target.version.trim());
+    if project_name.is_empty() || version_name.is_empty() {
+        return Err(ApiError::unprocessable(
+            "a project name and a version are required",
+            vec![],
+        ));
+    }
+    // Decoding and matching are CPU work: off the async threads.
+    let db = state.vulndb.get();
+    let name = name.to_owned();
+    let bytes = document.clone();
+    let evaluated =
+        tokio::task::spawn_blocking(move || ingest::evaluate(&bytes, &name, db.as_deref()))
+            .await
+            .map_err(|e| ApiError::internal("evaluating the document", &e))??;
+
+    let project = resolve_project(state, caller, target, project_name).await?;
+    let version = state.store.ensure_version(project.id, version_name).await?;
+    let summary: IngestSummary = state
+        .store
+        .ingest_snapshot(&NewSnapshot {
+            project_version_id: version.id,
+            format: evaluated.format,
+            document: document.to_vec(),
+            uploaded_by: caller.actor(),
+            components: evaluated.components,
+            findings: evaluated.findings,
+        })
+        .await?;
+    crate::monitor::announce_new_findings(state, &project, &version, &summary.new_findings).await;
+    crate::monitor::check_policy(state, &project, &version).await;
+    let version = version_out(state, version, None).await?;
+    Ok(UploadResult {
+        project: project.into(),
+        version,
+        snapshot_id: summary.snapshot.id,
+        components: summary.components,
+        findings: summary.findings,
+        new_findings: summary.new_findings.len(),
+    })
+}
+
+/// The named project (under the named parent), created when allowed and missing.
+async fn resolve_project(
+    state: &AppState,
+    caller: &Caller,
+    target: &Target<'_>,
+    name: &str,
+) -> ApiResult<Project> {
+    let parent = match target.parent.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(parent) => {
+            let found = state.store.find_project(None, parent).await?;
+            match found {
+                Some(p) if caller.can_see(&p) => Some(p),
+                _ => {
+                    return Err(ApiError::not_found(format_args!(
+                        "parent project `{parent}`"
+                    )));
+                }
+            }
+        }
+        None => None,
+    };
+    let parent_id = parent.as_ref().map(|p| p.id);
+    // Two uploads may race to create the project: the loser finds the winner's.
+    for _ in 0..2 {
+        if let Some(project) = state.store.find_project(parent_id, name).await? {
+            if !caller.can_see(&project) {
+                // Same answer as a missing project that cannot be created: no existence leak.
+                return Err(ApiError::forbidden(format!(
+                    "project `{name}` belongs to another team"
+                )));
+            }
+            return Ok(project);
+        }
+        if !target.auto_create {
+            return Err(ApiError::not_found(format_args!(
+                "project `{name}` (and autoCreate is off)"
+            )));
+        }
+        let created = state
+            .store
+            .create_project(&NewProject {
+                name,
+                parent_id,
+                team_id: if caller.is_admin() {
+                    parent.as_ref().and_then(|p| p.team_id)
+                } else {
+                    caller.key.team_id
+                },
+                tags: &target.tags,
+            })
+            .await;
+        match created {
+            Ok(project) => return Ok(project),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        format!("project `{name}` is being created concurrently; retry"),
+    ))
+}
