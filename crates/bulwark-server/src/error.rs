@@ -1,6 +1,6 @@
 //! Errors as RFC 9457 `application/problem+json`, and extractors whose rejections use it.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -138,6 +138,13 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> ApiError {
+        // The only rejection a client meets in practice: a body over `--max-body-mib`.
+        ApiError::new(rejection.status(), rejection.body_text())
+    }
+}
+
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
         ApiError::bad_request(rejection.body_text())
@@ -170,6 +177,17 @@ pub(crate) struct Query<T>(pub(crate) T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub(crate) struct Path<T>(pub(crate) T);
+
+/// `axum::body::Bytes` whose rejection (a body over the limit) is problem+json.
+pub(crate) struct Body(pub(crate) axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Body, ApiError> {
+        Ok(Body(axum::body::Bytes::from_request(request, state).await?))
+    }
+}
 
 /// Result of a handler.
 pub(crate) type ApiResult<T> = Result<T, ApiError>;

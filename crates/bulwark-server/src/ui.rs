@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::AppState;
+use crate::error::ApiError;
 
 const INDEX_HTML: &str = include_str!("../ui/index.html");
 const APP_JS: &str = include_str!("../ui/app.js");
@@ -51,10 +52,19 @@ async fn style() -> impl IntoResponse {
     )
 }
 
+/// The page for the UI's own paths; API-looking paths that match nothing get a problem.
+async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found(format_args!("`{}`", uri.path())).into_response()
+    } else {
+        index().await.into_response()
+    }
+}
+
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(index))
         .route("/assets/app.js", get(script))
         .route("/assets/app.css", get(style))
-        .fallback(get(index))
+        .fallback(fallback)
 }

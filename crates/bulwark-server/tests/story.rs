@@ -56,6 +56,14 @@ impl Answer {
 
 impl App {
     async fn start(postgres: bool, monitor: Duration) -> Option<App> {
+        App::start_with(postgres, monitor, |_| {}).await
+    }
+
+    async fn start_with(
+        postgres: bool,
+        monitor: Duration,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<App> {
         let dir = tempfile::tempdir().unwrap();
         let vulndb = dir.path().join("vulndb");
         bulwark_vulndb::import(
@@ -83,6 +91,7 @@ impl App {
         config.bootstrap_key = Some(ADMIN.to_owned());
         config.monitor_interval = monitor;
         config.job_poll_interval = Duration::from_millis(50);
+        adjust(&mut config);
         let server = bulwark_server::start(config).await.unwrap();
         let router = bulwark_server::router(&server);
         Some(App {
@@ -242,7 +251,26 @@ on_both_backends!(
     vex_out_and_in,
     database_update_reevaluates_and_notifies,
     concurrent_uploads_lose_nothing,
+    oversized_bodies_are_refused,
 );
+
+async fn oversized_bodies_are_refused(postgres: bool) {
+    let Some(app) = App::start_with(postgres, Duration::from_secs(3600), |c| {
+        c.max_body_bytes = 1024;
+    })
+    .await
+    else {
+        return;
+    };
+    let answer = app.upload(ADMIN, "big", "1", "app-v1.cdx.json").await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.content_type, "application/problem+json");
+    assert_eq!(app.get("/api/v1/projects", ADMIN).await["total"], 0);
+    let unknown = app.call("GET", "/api/v2/projects", Some(ADMIN), None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.content_type, "application/problem+json");
+    app.finish().await;
+}
 
 async fn access_control(postgres: bool) {
     let Some(app) = App::start(postgres, Duration::from_secs(3600)).await else {
@@ -876,15 +904,21 @@ async fn database_update_reevaluates_and_notifies(postgres: bool) {
     .unwrap();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let findings = loop {
+    let (findings, new) = loop {
         let findings = app
             .get(
                 &format!("/api/v1/versions/{version}/findings?limit=1000"),
                 ADMIN,
             )
             .await;
-        if findings["total"].as_u64().unwrap() > before {
-            break findings;
+        let new = findings["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["finding_id"] == "BULWARK-TEST-2026-0001")
+            .cloned();
+        if let Some(new) = new {
+            break (findings, new);
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -892,12 +926,12 @@ async fn database_update_reevaluates_and_notifies(postgres: bool) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let new = findings["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["finding_id"] == "BULWARK-TEST-2026-0001")
-        .expect("the new advisory's finding");
+    // Everything else stayed: one finding more.
+    assert_eq!(
+        findings["total"].as_u64().unwrap(),
+        before + 1,
+        "{findings}"
+    );
     assert_eq!(new["severity"], "critical");
     let events = app
         .get("/api/v1/events?kind=finding_new&limit=1000", ADMIN)

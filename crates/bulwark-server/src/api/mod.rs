@@ -66,8 +66,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .nest("/api/v1", api)
         .merge(crate::openapi::router())
         .merge(crate::ui::router())
+        // Extractors enforce it (rejections become problem+json), whether or not the client
+        // announced a length.
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .with_state(state)
 }
 

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{AppStateRef, ProjectOut, VersionOut, version_out};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::error::{ApiError, ApiResult, Body, Json, Query};
 use crate::ingest;
 
 /// Where an upload goes.
@@ -61,7 +61,7 @@ pub(crate) async fn upload(
     State(state): AppStateRef,
     caller: Caller,
     Query(query): Query<UploadQuery>,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<(StatusCode, Json<UploadResult>)> {
     let tags = query
         .tags

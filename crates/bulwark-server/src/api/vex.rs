@@ -1,7 +1,6 @@
 //! VEX out (CycloneDX VEX, OpenVEX) from a version's triage, and VEX in, applied to the
 //! version's findings by vulnerability id or alias and by purl.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::versions::safe_file_part;
 use super::{AppStateRef, visible_version};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Json, Path, Query};
+use crate::error::{ApiError, ApiResult, Body, Json, Path, Query};
 
 /// Which VEX format.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -198,7 +197,7 @@ pub(crate) async fn import(
     State(state): AppStateRef,
     caller: Caller,
     Path(id): Path<i64>,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Json<ImportOut>> {
     caller.require(Scope::Triage)?;
     visible_version(&state, &caller, id).await?;

@@ -2,7 +2,7 @@
 //! portfolio, trend, remediation and SLA, webhooks. Same harness as the parent module: every
 //! test runs on SQLite and, when configured, on PostgreSQL.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use time::macros::{date, datetime};
@@ -26,7 +26,7 @@ on_both_backends!(
     remediation_of_superseded_uploads,
     webhooks_matching_and_lifecycle,
     notifications_are_recorded_once,
-    large_ingest_and_portfolio_stay_fast,
+    large_ingest_reevaluation_and_portfolio,
 );
 
 #[test]
@@ -1548,12 +1548,10 @@ async fn notifications_are_recorded_once(store: &Store) {
     assert_eq!(winners, 1);
 }
 
-/// The acceptance bound for one large ingest and one 1,000-project portfolio page. Debug
-/// builds of this crate run several times slower than release; the bound still catches a
-/// per-row query or a missing index, which cost seconds at these sizes.
-const FAST: Duration = Duration::from_secs(3);
-
-async fn large_ingest_and_portfolio_stay_fast(store: &Store) {
+/// Sizes at which a per-row query or a bound-parameter limit would break: a 10,000-component
+/// ingest (twice), a 2,000-finding re-evaluation and a 1,000-project portfolio page. Their
+/// speed is measured by `bench/server.py`, not here.
+async fn large_ingest_reevaluation_and_portfolio(store: &Store) {
     let p = project(store, "big").await;
     let v = store.ensure_version(p, "1").await.unwrap();
     let components: Vec<NewComponent> = (0..10_000)
@@ -1562,24 +1560,16 @@ async fn large_ingest_and_portfolio_stay_fast(store: &Store) {
     let findings: Vec<NewFinding> = (0..2_000)
         .map(|i| finding(&format!("GHSA-{i}"), Severity::High, &format!("c{}", i * 5)))
         .collect();
-    let started = Instant::now();
     let summary = store
         .ingest_snapshot(&snapshot(v.id, components.clone(), findings.clone()))
         .await
         .unwrap();
-    let first = started.elapsed();
     assert_eq!(summary.new_findings.len(), 2_000);
-    let started = Instant::now();
     let again = store
         .ingest_snapshot(&snapshot(v.id, components, findings))
         .await
         .unwrap();
-    let second = started.elapsed();
     assert!(again.new_findings.is_empty());
-    assert!(
-        first < FAST && second < FAST,
-        "ingest took {first:?} and {second:?}"
-    );
     // GHSA-1000..1999 stay on the same components, 0..999 go, 2000..2999 are new.
     let reevaluated: Vec<NewFinding> = (1_000..3_000)
         .map(|i| {
@@ -1590,14 +1580,11 @@ async fn large_ingest_and_portfolio_stay_fast(store: &Store) {
             )
         })
         .collect();
-    let started = Instant::now();
     let changes = store
         .replace_findings(again.snapshot.id, &reevaluated, "worker")
         .await
         .unwrap();
-    let replaced = started.elapsed();
     assert_eq!((changes.added.len(), changes.removed.len()), (1_000, 1_000));
-    assert!(replaced < FAST, "re-evaluation took {replaced:?}");
 
     // 1,000 more projects in one statement, then one page of all of them with their risk.
     let now_ms = to_millis(OffsetDateTime::now_utc());
@@ -1612,7 +1599,6 @@ async fn large_ingest_and_portfolio_stay_fast(store: &Store) {
         .execute(&store.pool)
         .await
         .unwrap();
-    let started = Instant::now();
     let page = store
         .portfolio(
             &ProjectFilter {
@@ -1626,9 +1612,7 @@ async fn large_ingest_and_portfolio_stay_fast(store: &Store) {
         )
         .await
         .unwrap();
-    let elapsed = started.elapsed();
     assert_eq!((page.total, page.items.len()), (1_001, 1_000));
     assert_eq!(page.items[0].project.name, "big");
     assert_eq!(page.items[0].counts.high, 2_000);
-    assert!(elapsed < FAST, "portfolio took {elapsed:?}");
 }
