@@ -122,7 +122,7 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens `sqlite://PATH` (created if missing, WAL, foreign keys on, 5 s busy timeout) or
+    /// Opens `sqlite://PATH` (created if missing, WAL, foreign keys on, 60 s busy timeout) or
     /// `postgres://...` (`postgresql://` too), and applies the migrations.
     ///
     /// PostgreSQL connection parameters travel in the URL, e.g.
@@ -151,7 +151,10 @@ impl Store {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            // One writer at a time: a burst of large uploads queues here, so
+                            // the wait must outlast the queue (the load test: 50 uploads of
+                            // 5,000 components), not fail the upload after 5 s.
+                            conn.execute("PRAGMA busy_timeout = 60000").await?;
                             Ok(())
                         })
                     })
@@ -159,7 +162,8 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         let pool = options
-            .acquire_timeout(Duration::from_secs(10))
+            // As long as the SQLite busy timeout: waiting for a connection is the same queue.
+            .acquire_timeout(Duration::from_secs(60))
             .connect(&url)
             .await
             .map_err(|source| StoreError::Connect {
