@@ -70,7 +70,7 @@ BULWARK_BOOTSTRAP_API_KEY=$ADMIN_KEY "$BULWARK" serve --database "$DATABASE" \
     --listen "127.0.0.1:$PORT" --db "$SCRATCH/vulndb" >"$SCRATCH/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do curl -fs "$URL/health" >/dev/null && break; sleep 0.1; done
-KEY=$("$BULWARK" -q keys create --database "$DATABASE" --name ci --scope upload --scope read)
+KEY=$("$BULWARK" -q keys create --database "$DATABASE" --name ci --scope upload --scope read --team ci)
 WANT=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["components"]))' "$SBOM")
 
 ROWS=()
@@ -222,7 +222,7 @@ fi
 TABLE=$(
     echo "## Dependency-Track clients"
     echo
-    echo "\`bench/dtrack_client.sh\` on $(date +%F), bulwark on SQLite, key from \`bulwark keys create --scope upload --scope read\`,"
+    echo "\`bench/dtrack_client.sh\` on $(date +%F), bulwark on SQLite, key from \`bulwark keys create --scope upload --scope read --team ci\`,"
     echo "SBOM \`crates/bulwark-server/testdata/app-v1.cdx.json\` ($WANT components). \"exit\" is the client's exit status;"
     echo "\"stored\" is what bulwark's own API shows for that project and version afterwards."
     echo

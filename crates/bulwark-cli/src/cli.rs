@@ -130,8 +130,8 @@ pub(crate) enum KeysCommand {
         /// Scopes: read, upload, triage, admin (repeatable; default read).
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
-        /// The team that owns the key (created when missing); without one the key sees only
-        /// projects without a team, unless it is an admin key.
+        /// The team that owns the key (created when missing): the key sees that team's
+        /// projects, and projects it creates belong to it. Required unless the key is admin.
         #[arg(long, value_name = "NAME")]
         team: Option<String>,
         /// Print the key as JSON.

@@ -63,6 +63,13 @@ async fn create(
             })
             .collect::<anyhow::Result<Vec<_>>>()?
     };
+    // Only admin keys see team-less projects; a team-less upload key could not read back
+    // what it uploads.
+    if team.is_none() && !scopes.contains(&Scope::Admin) {
+        anyhow::bail!(
+            "a key without the admin scope needs `--team NAME` (the team is created when missing)"
+        );
+    }
     let team_id = match team {
         Some(team) => Some(team_id(store, team).await?),
         None => None,

@@ -149,6 +149,14 @@ pub(crate) async fn create_key(
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
+    // A project belongs to its uploader's team and only admin keys see team-less projects: a
+    // team-less non-admin key could upload what it can never read back.
+    if body.team_id.is_none() && !scopes.contains(&Scope::Admin) {
+        return Err(ApiError::unprocessable(
+            "a key without the admin scope needs a `team_id` (create one with POST /api/v1/teams)",
+            vec![],
+        ));
+    }
     let secret =
         crate::auth::generate_secret().map_err(|e| ApiError::internal("generating a key", &e))?;
     let key = state
