@@ -4,7 +4,7 @@
 #   bench/dtrack_client.sh [--write]
 #
 # Starts `bulwark serve` on a fresh SQLite store (vulnerability database: shared PyPI.zip),
-# creates an upload+read key with `bulwark keys create`, and uploads
+# creates an upload+read key of a team with `bulwark keys create`, and uploads
 # crates/bulwark-server/testdata/app-v1.cdx.json with:
 #   - the documented Dependency-Track curl calls (PUT JSON with a base64 `bom`, POST multipart),
 #     then polls the token;

@@ -726,6 +726,144 @@ async fn dependency_track_uploads(postgres: bool) {
         .get(&format!("/api/v1/projects/{project}/versions"), ADMIN)
         .await;
     assert_eq!(versions["items"].as_array().unwrap().len(), 2);
+
+    // The look-ups clients make around an upload: a Dependency-Track project is a version.
+    let listed = app.get("/api/v1/project?name=dt-app", ADMIN).await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        (&listed[0]["version"], &listed[1]["version"]),
+        (&json!("2024.1"), &json!("2024.2"))
+    );
+    assert_eq!(
+        (&listed[0]["isLatest"], &listed[1]["isLatest"]),
+        (&json!(false), &json!(true))
+    );
+    assert!(listed[1]["lastBomImport"].as_i64().unwrap() > 0);
+    // Clients page with pageNumber until an empty page.
+    let second = app
+        .get("/api/v1/project?name=dt-app&pageSize=1&pageNumber=2", ADMIN)
+        .await;
+    assert_eq!(second[0]["version"], "2024.2");
+    let past = app
+        .get("/api/v1/project?name=dt-app&pageSize=1&pageNumber=3", ADMIN)
+        .await;
+    assert_eq!(past, json!([]));
+    assert_eq!(app.get("/api/v1/project?name=dt", ADMIN).await, json!([]));
+
+    let found = app
+        .get("/api/v1/project/lookup?name=dt-app&version=2024.2", ADMIN)
+        .await;
+    assert_eq!(found, listed[1]);
+    let uuid = found["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get(&format!("/api/v1/project/{uuid}"), ADMIN).await,
+        found
+    );
+    for missing in [
+        "/api/v1/project/lookup?name=dt-app&version=9".to_owned(),
+        "/api/v1/project/6e617b6f-ae0a-49f7-b656-79a6b4e0155b".to_owned(),
+        "/api/v1/project/b01ba4c0-0000-8000-8000-0000000003e7".to_owned(),
+    ] {
+        let answer = app.call("GET", &missing, Some(ADMIN), None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+
+    // What a CI gate reads: findings, metrics, policy violations.
+    let findings = app
+        .get(&format!("/api/v1/finding/project/{uuid}"), ADMIN)
+        .await;
+    let findings = findings.as_array().unwrap();
+    assert_eq!(findings.len(), 4);
+    let mut severities: Vec<&str> = findings
+        .iter()
+        .map(|f| f["vulnerability"]["severity"].as_str().unwrap())
+        .collect();
+    severities.sort_unstable();
+    assert_eq!(severities, ["HIGH", "HIGH", "UNASSIGNED", "UNASSIGNED"]);
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["component"]["project"] == uuid.as_str()
+                && f["analysis"]["state"] == "NOT_SET"
+                && f["matrix"].as_str().unwrap().starts_with(&uuid))
+    );
+    let metrics = app
+        .get(&format!("/api/v1/metrics/project/{uuid}/current"), ADMIN)
+        .await;
+    assert_eq!(
+        (
+            &metrics["high"],
+            &metrics["unassigned"],
+            &metrics["findingsTotal"]
+        ),
+        (&json!(2), &json!(2), &json!(4))
+    );
+    assert_eq!(metrics["components"], 7);
+    // The default policy fails on critical findings; this SBOM has none.
+    let violations = app
+        .get(&format!("/api/v1/violation/project/{uuid}"), ADMIN)
+        .await;
+    assert_eq!(violations, json!([]));
+    let status = app.get(&format!("/api/v1/bom/token/{token}"), ADMIN).await;
+    assert_eq!(status["processing"], false);
+
+    // An upload naming only the `project` UUID goes to that version.
+    let version_id = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["version"] == "2024.2")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let before = app
+        .get(&format!("/api/v1/versions/{version_id}"), ADMIN)
+        .await;
+    let by_uuid = app
+        .send_json(
+            "PUT",
+            "/api/v1/bom",
+            ADMIN,
+            json!({
+                "project": uuid,
+                "bom": base64::engine::general_purpose::STANDARD.encode(&bom),
+            }),
+        )
+        .await;
+    assert_eq!(
+        by_uuid.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&by_uuid.body)
+    );
+    let after = app
+        .get(&format!("/api/v1/versions/{version_id}"), ADMIN)
+        .await;
+    assert!(
+        after["snapshot"]["id"].as_i64().unwrap() > before["snapshot"]["id"].as_i64().unwrap(),
+        "{before} {after}"
+    );
+
+    // Another team's key sees none of it.
+    let team = app
+        .send_json("POST", "/api/v1/teams", ADMIN, json!({"name": "other"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let outsider = app
+        .new_key("outsider", &["read", "upload"], Some(team))
+        .await;
+    assert_eq!(app.get("/api/v1/project", &outsider).await, json!([]));
+    for path in [
+        format!("/api/v1/project/{uuid}"),
+        format!("/api/v1/finding/project/{uuid}"),
+        "/api/v1/project/lookup?name=dt-app&version=2024.2".to_owned(),
+    ] {
+        let answer = app.call("GET", &path, Some(&outsider), None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+    }
     app.finish().await;
 }
 

@@ -107,6 +107,24 @@ impl Store {
         .transpose()
     }
 
+    /// Whether the version exists and belongs to a project of `teams` (`None`: any project).
+    pub async fn version_visible(&self, id: i64, teams: Option<&[i64]>) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT p.team_id FROM project_versions v JOIN projects p ON p.id = v.project_id \
+             WHERE v.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .ctx("reading a project version")?;
+        let Some(row) = row else { return Ok(false) };
+        let team: Option<i64> = get(&row, "team_id")?;
+        Ok(match teams {
+            None => true,
+            Some(teams) => team.is_some_and(|t| teams.contains(&t)),
+        })
+    }
+
     /// The newest (highest id) snapshot of a project version.
     pub async fn latest_snapshot(&self, project_version_id: i64) -> Result<Option<Snapshot>> {
         let sql = format!(

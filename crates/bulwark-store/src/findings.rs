@@ -474,13 +474,37 @@ fn fmt_time(t: Option<OffsetDateTime>) -> Option<String> {
 
 impl Store {
     /// Findings of the newest snapshot of a project version, filtered, sorted and paged in
-    /// the database.
+    /// the database; an empty page when the version does not exist.
     pub async fn list_findings(
         &self,
         project_version_id: i64,
         filter: &FindingFilter,
     ) -> Result<Page<FindingRow>> {
-        // $1 version, $2 now; then severities, then states, then the SLA cutoffs.
+        Ok(self
+            .list_visible_findings(project_version_id, None, filter)
+            .await?
+            .unwrap_or(Page {
+                items: Vec::new(),
+                total: 0,
+            }))
+    }
+
+    /// [`Store::list_findings`] for a caller who sees only the projects of `teams` (`None`:
+    /// every project); `None` when the version does not exist or belongs to another team.
+    ///
+    /// The hot path of the API, so it is one query: the page, its total (a window count) and
+    /// the visibility check together. Only an empty page needs a second look, to tell an
+    /// invisible version from one without (more) findings.
+    pub async fn list_visible_findings(
+        &self,
+        project_version_id: i64,
+        teams: Option<&[i64]>,
+        filter: &FindingFilter,
+    ) -> Result<Option<Page<FindingRow>>> {
+        if teams.is_some_and(<[i64]>::is_empty) {
+            return Ok(None);
+        }
+        // $1 version, $2 now; then severities, states, the SLA cutoffs and the teams.
         let mut conditions = vec![
             "f.snapshot_id = (SELECT MAX(s.id) FROM sbom_snapshots s \
              WHERE s.project_version_id = $1)"
@@ -511,6 +535,13 @@ impl Store {
             conditions.push(overdue_sql("f", "t", next));
             next += Sla::CUTOFFS;
         }
+        if let Some(teams) = teams {
+            conditions.push(format!(
+                "f.project_id IN (SELECT p.id FROM projects p WHERE p.team_id IN ({}))",
+                placeholders(next, teams.len())
+            ));
+            next += teams.len();
+        }
         let where_clause = conditions.join(" AND ");
         let (column, natural_desc) = match filter.sort {
             FindingSort::Severity => ("f.severity_rank", true),
@@ -524,50 +555,68 @@ impl Store {
             "ASC"
         };
         let list_sql = format!(
-            "SELECT {FINDING_COLUMNS} {FINDING_FROM} WHERE {where_clause} \
-             ORDER BY {column} {dir}, f.id ASC LIMIT ${next} OFFSET ${}",
+            "SELECT {FINDING_COLUMNS}, COUNT(*) OVER () AS total {FINDING_FROM} \
+             WHERE {where_clause} ORDER BY {column} {dir}, f.id ASC LIMIT ${next} OFFSET ${}",
             next + 1
         );
-        let count_sql = format!("SELECT COUNT(*) AS n {FINDING_FROM} WHERE {where_clause}");
         let now = now();
         let now_ms = to_millis(now);
-        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
-            .bind(project_version_id)
-            .bind(now_ms);
         let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql))
             .bind(project_version_id)
             .bind(now_ms);
         for s in &filter.severities {
-            count = count.bind(s.as_str());
             list = list.bind(s.as_str());
         }
         for s in &filter.states {
-            count = count.bind(s.as_str());
             list = list.bind(s.as_str());
         }
         if filter.overdue_only {
             for cutoff in filter.sla.cutoffs(now_ms) {
-                count = count.bind(cutoff);
                 list = list.bind(cutoff);
             }
         }
-        let total: i64 = get(
-            &count.fetch_one(&self.pool).await.ctx("counting findings")?,
-            "n",
-        )?;
-        let items = list
+        for team in teams.unwrap_or_default() {
+            list = list.bind(*team);
+        }
+        let rows = list
             .bind(filter.page.limit())
             .bind(filter.page.offset())
             .fetch_all(&self.pool)
             .await
-            .ctx("listing findings")?
-            .iter()
-            .map(|row| finding_from_row(row, &filter.sla, now))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page {
-            items,
-            total: u64::try_from(total).unwrap_or_default(),
-        })
+            .ctx("listing findings")?;
+        if let Some(first) = rows.first() {
+            let total: i64 = get(first, "total")?;
+            let items = rows
+                .iter()
+                .map(|row| finding_from_row(row, &filter.sla, now))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Some(Page {
+                items,
+                total: u64::try_from(total).unwrap_or_default(),
+            }));
+        }
+        if !self.version_visible(project_version_id, teams).await? {
+            return Ok(None);
+        }
+        let total = if filter.page.offset == 0 {
+            0
+        } else {
+            // Past the last page: the window count of the first page (offset 0 ends this).
+            let first = FindingFilter {
+                page: PageRequest {
+                    limit: 1,
+                    offset: 0,
+                },
+                ..filter.clone()
+            };
+            Box::pin(self.list_visible_findings(project_version_id, teams, &first))
+                .await?
+                .map_or(0, |page| page.total)
+        };
+        Ok(Some(Page {
+            items: Vec::new(),
+            total,
+        }))
     }
 
     /// One finding by row id, with the default SLA's `due_at` / `overdue`.

@@ -44,7 +44,9 @@ pub use findings::{
 pub use jobs::{Job, JobConfig, JobState};
 pub use keys::{ApiKey, NewApiKey, Scope, Team};
 pub use portfolio::{PortfolioTotals, ProjectRisk, SeverityCounts, TrendPoint};
-pub use projects::{NewProject, Project, ProjectFilter, ProjectSort, ProjectVersion};
+pub use projects::{
+    NewProject, Project, ProjectFilter, ProjectSort, ProjectVersion, VersionFilter, VersionListing,
+};
 pub use rematch::FindingChanges;
 pub use remediation::{RemediationRow, Sla};
 pub use snapshots::{IngestSummary, NewComponent, NewFinding, NewSnapshot, SbomFormat, Snapshot};

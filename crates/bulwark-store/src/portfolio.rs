@@ -84,6 +84,14 @@ impl SeverityCounts {
     }
 }
 
+/// What [`Store::portfolio`] reads per current snapshot.
+struct SnapshotRisk {
+    version: ProjectVersion,
+    counts: SeverityCounts,
+    overdue: u64,
+    uploaded_at: OffsetDateTime,
+}
+
 /// The risk of one project.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProjectRisk {
@@ -133,6 +141,12 @@ fn count(row: &AnyRow, column: &'static str) -> Result<u64> {
 /// `COUNT` columns named `critical` .. `unknown` over the findings `f` (NULL rows, from an
 /// outer join, count nowhere).
 fn count_columns(f: &str) -> String {
+    count_columns_if(f, None)
+}
+
+/// [`count_columns`] counting only the rows where `condition` (SQL) holds, if given.
+fn count_columns_if(f: &str, condition: Option<&str>) -> String {
+    let condition = condition.map(|c| format!(" AND {c}")).unwrap_or_default();
     [
         (Severity::Critical, "critical"),
         (Severity::High, "high"),
@@ -143,7 +157,7 @@ fn count_columns(f: &str) -> String {
     .iter()
     .map(|(s, name)| {
         format!(
-            "COUNT(CASE WHEN {f}.severity_rank = {} THEN 1 END) AS {name}",
+            "COUNT(CASE WHEN {f}.severity_rank = {}{condition} THEN 1 END) AS {name}",
             s.rank()
         )
     })
@@ -204,96 +218,101 @@ impl Store {
     /// Projects as [`Store::list_projects`] lists them (same filter, order and page), each
     /// with its risk. Two queries beyond the listing, whatever the page size.
     pub async fn portfolio(&self, filter: &ProjectFilter, sla: &Sla) -> Result<Page<ProjectRisk>> {
-        let projects = self.list_projects(filter).await?;
-        if projects.items.is_empty() {
-            return Ok(Page {
-                items: Vec::new(),
-                total: projects.total,
-            });
+        let (projects, total) = self.project_page(filter).await?;
+        let snapshot_ids: Vec<i64> = projects.iter().filter_map(|(_, s)| *s).collect();
+        let mut risks = self.snapshot_risks(&snapshot_ids, sla).await?;
+        let items = projects
+            .into_iter()
+            .map(
+                |(project, snapshot)| match snapshot.and_then(|s| risks.remove(&s)) {
+                    Some(risk) => ProjectRisk {
+                        project,
+                        latest_version: Some(risk.version),
+                        counts: risk.counts,
+                        overdue: risk.overdue,
+                        last_upload: Some(risk.uploaded_at),
+                    },
+                    None => ProjectRisk {
+                        project,
+                        latest_version: None,
+                        counts: SeverityCounts::default(),
+                        overdue: 0,
+                        last_upload: None,
+                    },
+                },
+            )
+            .collect();
+        Ok(Page { items, total })
+    }
+
+    /// The version, upload time and risk counts of each listed snapshot, in one query that
+    /// starts from the snapshot ids, so only their findings are read.
+    async fn snapshot_risks(
+        &self,
+        snapshot_ids: &[i64],
+        sla: &Sla,
+    ) -> Result<HashMap<i64, SnapshotRisk>> {
+        let mut risks = HashMap::new();
+        if snapshot_ids.is_empty() {
+            return Ok(risks);
         }
-        // $1 now, $2.. cutoffs, then the page's project ids.
+        // $1 now, $2.. cutoffs, then the snapshot ids.
         let ids_from = 2 + Sla::CUTOFFS;
-        let cur = format!(
-            "SELECT v.project_id, MAX(s.id) AS snapshot_id FROM project_versions v \
-             JOIN sbom_snapshots s ON s.project_version_id = v.id \
-             WHERE v.project_id IN ({}) GROUP BY v.project_id",
-            placeholders(ids_from, projects.items.len())
+        let risky = format!(
+            "f.id IS NOT NULL AND {} AND (t.suppressed_until IS NULL OR t.suppressed_until <= $1)",
+            open_state_sql("t")
         );
         let sql = format!(
-            "{}, counts AS (SELECT r.project_id, {}, COUNT(CASE WHEN {} THEN 1 END) AS overdue \
-             FROM risk r GROUP BY r.project_id) \
-             SELECT cur.project_id, s.uploaded_at, v.id AS version_id, v.version, \
-             v.created_at AS version_created_at, \
-             COALESCE(n.critical, 0) AS critical, COALESCE(n.high, 0) AS high, \
-             COALESCE(n.medium, 0) AS medium, COALESCE(n.low, 0) AS low, \
-             COALESCE(n.unknown, 0) AS unknown, COALESCE(n.overdue, 0) AS overdue \
-             FROM cur JOIN sbom_snapshots s ON s.id = cur.snapshot_id \
-             JOIN project_versions v ON v.id = s.project_version_id \
-             LEFT JOIN counts n ON n.project_id = cur.project_id",
-            risk_ctes(&cur),
-            count_columns("r"),
-            Sla::past_due_sql("r", 2)
+            "SELECT s.id AS snapshot_id, s.uploaded_at, v.id AS version_id, v.project_id, \
+             v.version, v.created_at AS version_created_at, {}, \
+             COUNT(CASE WHEN {risky} AND {} THEN 1 END) AS overdue \
+             FROM sbom_snapshots s JOIN project_versions v ON v.id = s.project_version_id \
+             LEFT JOIN findings f ON f.snapshot_id = s.id \
+             LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
+             AND t.component_name = f.component_name \
+             AND t.component_ecosystem = f.component_ecosystem \
+             WHERE s.id IN ({}) \
+             GROUP BY s.id, s.uploaded_at, v.id, v.project_id, v.version, v.created_at",
+            count_columns_if("f", Some(&risky)),
+            Sla::past_due_sql("f", 2),
+            placeholders(ids_from, snapshot_ids.len())
         );
         let now_ms = to_millis(now());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms);
         for cutoff in sla.cutoffs(now_ms) {
             query = query.bind(cutoff);
         }
-        for p in &projects.items {
-            query = query.bind(p.id);
+        for id in snapshot_ids {
+            query = query.bind(*id);
         }
-        let mut risks: HashMap<i64, (ProjectVersion, SeverityCounts, u64, OffsetDateTime)> =
-            HashMap::new();
         for row in query
             .fetch_all(&self.pool)
             .await
             .ctx("counting project risk")?
         {
-            let project_id: i64 = get(&row, "project_id")?;
             let version = ProjectVersion {
                 id: get(&row, "version_id")?,
-                project_id,
+                project_id: get(&row, "project_id")?,
                 version: get(&row, "version")?,
                 created_at: from_millis(
                     "project_versions.created_at",
                     get(&row, "version_created_at")?,
                 )?,
             };
-            let uploaded = from_millis("sbom_snapshots.uploaded_at", get(&row, "uploaded_at")?)?;
             risks.insert(
-                project_id,
-                (
+                get(&row, "snapshot_id")?,
+                SnapshotRisk {
                     version,
-                    SeverityCounts::from_row(&row)?,
-                    count(&row, "overdue")?,
-                    uploaded,
-                ),
+                    counts: SeverityCounts::from_row(&row)?,
+                    overdue: count(&row, "overdue")?,
+                    uploaded_at: from_millis(
+                        "sbom_snapshots.uploaded_at",
+                        get(&row, "uploaded_at")?,
+                    )?,
+                },
             );
         }
-        let items = projects
-            .items
-            .into_iter()
-            .map(|project| match risks.remove(&project.id) {
-                Some((version, counts, overdue, uploaded)) => ProjectRisk {
-                    project,
-                    latest_version: Some(version),
-                    counts,
-                    overdue,
-                    last_upload: Some(uploaded),
-                },
-                None => ProjectRisk {
-                    project,
-                    latest_version: None,
-                    counts: SeverityCounts::default(),
-                    overdue: 0,
-                    last_upload: None,
-                },
-            })
-            .collect();
-        Ok(Page {
-            items,
-            total: projects.total,
-        })
+        Ok(risks)
     }
 
     /// Totals over the projects of `teams` (`None`: all projects, for admins), in one query.

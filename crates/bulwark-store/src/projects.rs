@@ -6,7 +6,9 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::error::{Context as _, Result, StoreError, classify_write};
-use crate::{Page, PageRequest, Store, from_millis, get, now, placeholders, to_millis};
+use crate::{
+    Page, PageRequest, Store, from_millis, get, now, opt_from_millis, placeholders, to_millis,
+};
 
 /// A project: something that ships versions (an application, an image, a model).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +51,35 @@ pub struct ProjectVersion {
     pub version: String,
     /// When it was first seen.
     pub created_at: OffsetDateTime,
+}
+
+/// Which versions [`Store::list_project_versions`] returns: every version of every project the
+/// caller sees, narrowed by exact project name, exact version string or version id.
+#[derive(Clone, Debug, Default)]
+pub struct VersionFilter {
+    /// Access control, as in [`ProjectFilter::teams`].
+    pub teams: Option<Vec<i64>>,
+    /// Only projects with exactly this name.
+    pub project_name: Option<String>,
+    /// Only versions with exactly this string.
+    pub version: Option<String>,
+    /// Only the version with this row id.
+    pub version_id: Option<i64>,
+    /// Which page (ordered by project name, then version id).
+    pub page: PageRequest,
+}
+
+/// A version with its project, as [`Store::list_project_versions`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionListing {
+    /// The project (with its tags).
+    pub project: Project,
+    /// The version.
+    pub version: ProjectVersion,
+    /// When its newest snapshot was uploaded; `None` before the first upload.
+    pub last_upload: Option<OffsetDateTime>,
+    /// Whether it holds the project's newest snapshot (the project's current version).
+    pub is_current: bool,
 }
 
 /// Sort order of [`Store::list_projects`], mapped to fixed columns.
@@ -198,11 +229,22 @@ impl Store {
 
     /// Projects matching `filter`, one page, with the total count.
     pub async fn list_projects(&self, filter: &ProjectFilter) -> Result<Page<Project>> {
+        let (items, total) = self.project_page(filter).await?;
+        Ok(Page {
+            items: items.into_iter().map(|(project, _)| project).collect(),
+            total,
+        })
+    }
+
+    /// A page of projects with their tags and current snapshot (the highest snapshot id of
+    /// any of their versions; `None` before the first upload), and the number of matching
+    /// projects, in one query (the total is a window count) plus one for the tags.
+    pub(crate) async fn project_page(
+        &self,
+        filter: &ProjectFilter,
+    ) -> Result<(Vec<(Project, Option<i64>)>, u64)> {
         if filter.teams.as_ref().is_some_and(Vec::is_empty) {
-            return Ok(Page {
-                items: Vec::new(),
-                total: 0,
-            });
+            return Ok((Vec::new(), 0));
         }
         // $1 tag, $2 name pattern, $3 parent, then the team list.
         let mut conditions = vec![
@@ -223,45 +265,61 @@ impl Store {
         };
         let dir = if filter.descending { "DESC" } else { "ASC" };
         let next = 4 + teams.len();
-        let list_sql = format!(
-            "SELECT p.id, p.name, p.parent_id, p.team_id, p.created_at FROM projects p \
-             WHERE {where_clause} ORDER BY {order} {dir}, p.id {dir} LIMIT ${next} OFFSET ${}",
+        // The current snapshot is looked up for the page's rows only (an index probe each).
+        let sql = format!(
+            "SELECT p.id, p.name, p.parent_id, p.team_id, p.created_at, p.total, \
+             (SELECT MAX(s.id) FROM project_versions v \
+              JOIN sbom_snapshots s ON s.project_version_id = v.id \
+              WHERE v.project_id = p.id) AS snapshot_id \
+             FROM (SELECT p.id, p.name, p.parent_id, p.team_id, p.created_at, \
+              COUNT(*) OVER () AS total FROM projects p WHERE {where_clause} \
+              ORDER BY {order} {dir}, p.id {dir} LIMIT ${next} OFFSET ${}) p \
+             ORDER BY {order} {dir}, p.id {dir}",
             next + 1
         );
-        let count_sql = format!("SELECT COUNT(*) AS n FROM projects p WHERE {where_clause}");
         let pattern = filter.name_contains.as_deref().map(like_literal);
-
-        let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql))
-            .bind(filter.tag.as_deref())
-            .bind(pattern.as_deref())
-            .bind(filter.parent_id);
-        let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(filter.tag.as_deref())
             .bind(pattern.as_deref())
             .bind(filter.parent_id);
         for team in teams {
-            count = count.bind(*team);
-            list = list.bind(*team);
+            query = query.bind(*team);
         }
-        let total: i64 = get(
-            &count.fetch_one(&self.pool).await.ctx("counting projects")?,
-            "n",
-        )?;
-        let rows = list
+        let rows = query
             .bind(filter.page.limit())
             .bind(filter.page.offset())
             .fetch_all(&self.pool)
             .await
             .ctx("listing projects")?;
-        let mut items = rows
+        let Some(first) = rows.first() else {
+            if filter.page.offset == 0 {
+                return Ok((Vec::new(), 0));
+            }
+            // Past the last page: the window count of the first page (offset 0 ends this).
+            let first = ProjectFilter {
+                page: PageRequest {
+                    limit: 1,
+                    offset: 0,
+                },
+                ..filter.clone()
+            };
+            let (_, total) = Box::pin(self.project_page(&first)).await?;
+            return Ok((Vec::new(), total));
+        };
+        let total: i64 = get(first, "total")?;
+        let mut projects = rows
             .iter()
             .map(project_from_row)
             .collect::<Result<Vec<_>>>()?;
-        self.load_tags(&mut items).await?;
-        Ok(Page {
-            items,
-            total: u64::try_from(total).unwrap_or_default(),
-        })
+        self.load_tags(&mut projects).await?;
+        let snapshots = rows
+            .iter()
+            .map(|row| get::<Option<i64>>(row, "snapshot_id"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((
+            projects.into_iter().zip(snapshots).collect(),
+            u64::try_from(total).unwrap_or_default(),
+        ))
     }
 
     async fn load_tags(&self, projects: &mut [Project]) -> Result<()> {
@@ -339,5 +397,114 @@ impl Store {
         .iter()
         .map(version_from_row)
         .collect()
+    }
+
+    /// Versions across projects (see [`VersionFilter`]) with their projects, paged, and the
+    /// number that match, in one query plus one for the tags.
+    pub async fn list_project_versions(
+        &self,
+        filter: &VersionFilter,
+    ) -> Result<Page<VersionListing>> {
+        if filter.teams.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
+        // $1 name, $2 version, $3 version id, then the teams.
+        let mut conditions = vec![
+            "($1 IS NULL OR p.name = $1)".to_owned(),
+            "($2 IS NULL OR v.version = $2)".to_owned(),
+            "($3 IS NULL OR v.id = $3)".to_owned(),
+        ];
+        let teams = filter.teams.as_deref().unwrap_or_default();
+        if filter.teams.is_some() {
+            conditions.push(format!("p.team_id IN ({})", placeholders(4, teams.len())));
+        }
+        let next = 4 + teams.len();
+        let sql = format!(
+            "SELECT v.id AS version_id, v.project_id, v.version, v.created_at AS version_created_at, \
+             p.id, p.name, p.parent_id, p.team_id, p.created_at, COUNT(*) OVER () AS total, \
+             (SELECT MAX(s.id) FROM sbom_snapshots s WHERE s.project_version_id = v.id) \
+             AS snapshot_id, \
+             (SELECT MAX(s.id) FROM project_versions pv \
+              JOIN sbom_snapshots s ON s.project_version_id = pv.id \
+              WHERE pv.project_id = p.id) AS current_snapshot_id, \
+             (SELECT MAX(s.uploaded_at) FROM sbom_snapshots s WHERE s.project_version_id = v.id) \
+             AS last_upload \
+             FROM project_versions v JOIN projects p ON p.id = v.project_id \
+             WHERE {} ORDER BY p.name, v.id LIMIT ${next} OFFSET ${}",
+            conditions.join(" AND "),
+            next + 1
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.project_name.as_deref())
+            .bind(filter.version.as_deref())
+            .bind(filter.version_id);
+        for team in teams {
+            query = query.bind(*team);
+        }
+        let rows = query
+            .bind(filter.page.limit())
+            .bind(filter.page.offset())
+            .fetch_all(&self.pool)
+            .await
+            .ctx("listing project versions")?;
+        let Some(first) = rows.first() else {
+            if filter.page.offset == 0 {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total: 0,
+                });
+            }
+            // Past the last page: the window count of the first page (offset 0 ends this).
+            let first = VersionFilter {
+                page: PageRequest {
+                    limit: 1,
+                    offset: 0,
+                },
+                ..filter.clone()
+            };
+            let total = Box::pin(self.list_project_versions(&first)).await?.total;
+            return Ok(Page {
+                items: Vec::new(),
+                total,
+            });
+        };
+        let total: i64 = get(first, "total")?;
+        let mut projects = rows
+            .iter()
+            .map(project_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.load_tags(&mut projects).await?;
+        let items = rows
+            .iter()
+            .zip(projects)
+            .map(|(row, project)| {
+                let snapshot: Option<i64> = get(row, "snapshot_id")?;
+                let current: Option<i64> = get(row, "current_snapshot_id")?;
+                Ok(VersionListing {
+                    project,
+                    version: ProjectVersion {
+                        id: get(row, "version_id")?,
+                        project_id: get(row, "project_id")?,
+                        version: get(row, "version")?,
+                        created_at: from_millis(
+                            "project_versions.created_at",
+                            get(row, "version_created_at")?,
+                        )?,
+                    },
+                    last_upload: opt_from_millis(
+                        "sbom_snapshots.uploaded_at",
+                        get(row, "last_upload")?,
+                    )?,
+                    is_current: snapshot.is_some() && snapshot == current,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
     }
 }

@@ -8,8 +8,9 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppStateRef;
 use super::upload::{Target, store_document};
+use super::{AppStateRef, dtrack_read};
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Json, Path};
 
@@ -17,7 +18,8 @@ use crate::error::{ApiError, ApiResult, Json, Path};
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BomSubmitRequest {
-    /// A Dependency-Track project UUID; bulwark names projects, so send `projectName` too.
+    /// The UUID of an existing version, as `GET /api/v1/project` gives it (used when
+    /// `projectName` / `projectVersion` are absent).
     project: Option<String>,
     project_name: Option<String>,
     project_version: Option<String>,
@@ -48,31 +50,57 @@ pub(crate) struct TokenStatus {
     processing: bool,
 }
 
-fn target<'a>(
-    project: Option<&'a str>,
-    name: Option<&'a str>,
-    version: Option<&'a str>,
-    auto_create: bool,
-    parent: Option<&'a str>,
-    tags: Vec<String>,
-) -> ApiResult<Target<'a>> {
-    let (Some(name), Some(version)) = (name, version) else {
-        return Err(if project.is_some() {
-            ApiError::bad_request(
-                "bulwark identifies projects by name: send `projectName` and `projectVersion` \
-                 (a Dependency-Track project UUID alone cannot be resolved)",
-            )
-        } else {
-            ApiError::bad_request("`projectName` and `projectVersion` are required")
+/// Where a Dependency-Track upload goes: `projectName` and `projectVersion`, or else the
+/// `project` UUID of an existing version (see [`dtrack_read::version_uuid`]).
+struct Destination {
+    name: String,
+    version: String,
+    parent: Option<String>,
+}
+
+async fn destination(
+    state: &AppState,
+    caller: &Caller,
+    project: Option<&str>,
+    name: Option<&str>,
+    version: Option<&str>,
+    parent: Option<&str>,
+) -> ApiResult<Destination> {
+    if let (Some(name), Some(version)) = (name, version) {
+        return Ok(Destination {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            parent: parent.map(str::to_owned),
         });
+    }
+    let Some(uuid) = project.filter(|p| !p.trim().is_empty()) else {
+        return Err(ApiError::bad_request(
+            "`projectName` and `projectVersion` (or the `project` UUID of an existing version) \
+             are required",
+        ));
     };
-    Ok(Target {
-        project: name,
-        version,
+    let existing = dtrack_read::version_by_uuid(state, caller, uuid).await?;
+    let parent = match existing.project.parent_id {
+        Some(id) => state.store.get_project(id).await?.map(|p| p.name),
+        None => None,
+    };
+    Ok(Destination {
+        name: existing.project.name,
+        version: existing.version.version,
         parent,
-        tags,
-        auto_create,
     })
+}
+
+impl Destination {
+    fn target(&self, auto_create: bool, tags: Vec<String>) -> Target<'_> {
+        Target {
+            project: &self.name,
+            version: &self.version,
+            parent: self.parent.as_deref(),
+            tags,
+            auto_create,
+        }
+    }
 }
 
 fn token() -> BomUploadResponse {
@@ -94,14 +122,16 @@ pub(crate) async fn put_bom(
         .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(request.bom.trim()))
         .map_err(|e| ApiError::bad_request(format!("`bom` is not valid base64: {e}")))?;
     let tags = request.project_tags.into_iter().map(|t| t.name).collect();
-    let target = target(
+    let destination = destination(
+        &state,
+        &caller,
         request.project.as_deref(),
         request.project_name.as_deref(),
         request.project_version.as_deref(),
-        request.auto_create,
         request.parent_name.as_deref(),
-        tags,
-    )?;
+    )
+    .await?;
+    let target = destination.target(request.auto_create, tags);
     store_document(&state, &caller, &target, Bytes::from(bom), "bom").await?;
     Ok(Json(token()))
 }
@@ -147,19 +177,22 @@ pub(crate) async fn post_bom(
                 .collect()
         })
         .unwrap_or_default();
-    let target = target(
+    let destination = destination(
+        &state,
+        &caller,
         fields.get("project").map(String::as_str),
         fields.get("projectName").map(String::as_str),
         fields.get("projectVersion").map(String::as_str),
-        auto_create,
         fields.get("parentName").map(String::as_str),
-        tags,
-    )?;
+    )
+    .await?;
+    let target = destination.target(auto_create, tags);
     store_document(&state, &caller, &target, bom, "bom").await?;
     Ok(Json(token()))
 }
 
-/// Dependency-Track `GET /api/v1/event/token/{uuid}`: always finished.
+/// Dependency-Track `GET /api/v1/event/token/{uuid}` (and the older `/api/v1/bom/token/{uuid}`):
+/// always finished.
 #[utoipa::path(get, path = "/api/v1/event/token/{token}", params(("token" = String, Path)),
     responses((status = 200, body = TokenStatus)))]
 pub(crate) async fn token_status(

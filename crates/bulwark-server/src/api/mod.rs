@@ -3,6 +3,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod dtrack;
+pub(crate) mod dtrack_read;
 pub(crate) mod findings;
 pub(crate) mod portfolio;
 pub(crate) mod projects;
@@ -60,6 +61,22 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/webhooks/{id}", delete(admin::delete_webhook))
         .route("/bom", put(dtrack::put_bom).post(dtrack::post_bom))
         .route("/event/token/{token}", get(dtrack::token_status))
+        .route("/bom/token/{token}", get(dtrack::token_status))
+        .route("/project", get(dtrack_read::list_projects))
+        .route("/project/lookup", get(dtrack_read::lookup))
+        .route("/project/{uuid}", get(dtrack_read::get_project))
+        .route(
+            "/finding/project/{uuid}",
+            get(dtrack_read::project_findings),
+        )
+        .route(
+            "/violation/project/{uuid}",
+            get(dtrack_read::project_violations),
+        )
+        .route(
+            "/metrics/project/{uuid}/current",
+            get(dtrack_read::project_metrics),
+        )
         .fallback(api_not_found);
     Router::new()
         .route("/health", get(health))

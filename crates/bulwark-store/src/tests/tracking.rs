@@ -12,6 +12,7 @@ use super::*;
 on_both_backends!(
     version_snapshot_and_component_lookups,
     findings_by_id_and_all_of_a_version,
+    visible_findings_check_teams_and_count_past_the_end,
     current_snapshots_walk_in_pages,
     ingest_records_events_and_new_findings,
     replace_findings_keeps_first_seen_and_records_events,
@@ -280,6 +281,83 @@ async fn findings_by_id_and_all_of_a_version(store: &Store) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn visible_findings_check_teams_and_count_past_the_end(store: &Store) {
+    let a = store.create_team("a").await.unwrap().id;
+    let b = store.create_team("b").await.unwrap().id;
+    let p = team_project(store, "owned", Some(a)).await;
+    let v = store.ensure_version(p, "1").await.unwrap();
+    store
+        .ingest_snapshot(&snapshot(
+            v.id,
+            vec![component("c1", "requests", Some("PyPI"))],
+            vec![
+                finding("GHSA-a", Severity::Critical, "c1"),
+                finding("GHSA-b", Severity::Low, "c1"),
+                finding("GHSA-c", Severity::High, "c1"),
+            ],
+        ))
+        .await
+        .unwrap();
+    let empty = store.ensure_version(p, "2").await.unwrap();
+    let page = |limit, offset| FindingFilter {
+        page: PageRequest { limit, offset },
+        ..FindingFilter::default()
+    };
+    let ids = |page: &Page<FindingRow>| {
+        page.items
+            .iter()
+            .map(|f| f.identity.finding_id.clone())
+            .collect::<Vec<_>>()
+    };
+
+    // Its own team and an admin (None) see it; the page's total counts past the limit.
+    for teams in [Some(&[a][..]), Some(&[b, a][..]), None] {
+        let got = store
+            .list_visible_findings(v.id, teams, &page(2, 0))
+            .await
+            .unwrap()
+            .expect("visible");
+        assert_eq!(ids(&got), ["GHSA-a", "GHSA-c"]);
+        assert_eq!(got.total, 3);
+    }
+    // Another team, no team, a missing version: not there at all.
+    for (version, teams) in [
+        (v.id, Some(&[b][..])),
+        (v.id, Some(&[][..])),
+        (v.id + 1000, None),
+    ] {
+        assert_eq!(
+            store
+                .list_visible_findings(version, teams, &page(2, 0))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    // Past the last page the total is still the whole count; a version without findings
+    // (here: without a snapshot) is an empty page, not a missing one.
+    let past = store
+        .list_visible_findings(v.id, Some(&[a]), &page(2, 10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(past.items.is_empty());
+    assert_eq!(past.total, 3);
+    let none = store
+        .list_visible_findings(empty.id, Some(&[a]), &page(2, 0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((none.items.len(), none.total), (0, 0));
+    assert_eq!(
+        store
+            .list_visible_findings(empty.id, Some(&[b]), &page(2, 0))
+            .await
+            .unwrap(),
+        None
     );
 }
 
