@@ -137,41 +137,14 @@ for v in owasp-1.0.11 owasp-latest; do
         --project-name "owasp-cli-$ver" --project-version 1.0 --auto-create "$SBOM"
 done
 
-# Diagnostic, not a pass: the same CLI through a proxy that answers only the look-up it needs
-# (`GET /api/v1/project` → `[]`, as Dependency-Track answers for an unknown name) and passes
-# everything else to bulwark unchanged; shows whether that endpoint is all that is missing.
+# Again into the same version: now the look-up finds it, and the CLI uploads with its UUID.
 if [[ -x $VENVS/owasp-1.0.11/bin/owasp-dtrack-cli ]]; then
-    PROXY_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    "$PY" - "$PROXY_PORT" "$PORT" >"$SCRATCH/proxy.log" 2>&1 <<'PROXY' &
-import http.client, http.server, sys
-listen, upstream = int(sys.argv[1]), int(sys.argv[2])
-class Proxy(http.server.BaseHTTPRequestHandler):
-    def forward(self):
-        if self.command == "GET" and self.path.split("?")[0] == "/api/v1/project":
-            status, kind, body = 200, "application/json", b"[]"
-        else:
-            length = int(self.headers.get("Content-Length") or 0)
-            conn = http.client.HTTPConnection("127.0.0.1", upstream)
-            conn.request(self.command, self.path, self.rfile.read(length), dict(self.headers))
-            r = conn.getresponse()
-            status, kind, body = r.status, r.getheader("Content-Type") or "text/plain", r.read()
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    do_GET = do_POST = do_PUT = forward
-http.server.ThreadingHTTPServer(("127.0.0.1", listen), Proxy).serve_forever()
-PROXY
-    PROXY_PID=$!
-    for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PROXY_PORT/health" >/dev/null && break; sleep 0.1; done
-    check "diagnostic: owasp-dependency-track-cli 1.0.11 via a proxy answering GET /api/v1/project with []" \
-        "GET /api/v1/project (proxy) ×2, POST /api/v1/bom (bulwark)" owasp-cli-via-proxy 1.0 -- \
-        env OWASP_DTRACK_URL="http://127.0.0.1:$PROXY_PORT" OWASP_DTRACK_API_KEY="$KEY" \
-        "$VENVS/owasp-1.0.11/bin/owasp-dtrack-cli" upload --project-name owasp-cli-via-proxy \
+    check "owasp-dependency-track-cli 1.0.11, second upload (finds the project, sends its UUID)" \
+        "GET /api/v1/project?name=..., then POST /api/v1/bom (multipart, with project UUID)" \
+        owasp-cli-1.0.11 1.0 -- \
+        env OWASP_DTRACK_URL="$URL" OWASP_DTRACK_API_KEY="$KEY" \
+        "$VENVS/owasp-1.0.11/bin/owasp-dtrack-cli" upload --project-name owasp-cli-1.0.11 \
         --project-version 1.0 --auto-create "$SBOM"
-    kill "$PROXY_PID"
-    wait "$PROXY_PID" 2>/dev/null || true
 fi
 
 if [[ -x $VENVS/owasp-1.0.11/bin/python ]]; then
@@ -195,9 +168,9 @@ fi
 if [[ -x $VENVS/py3-clients/bin/dtrackauditor ]]; then
     ver=$("$VENVS/py3-clients/bin/pip" show dtrack-auditor | sed -n 's/^Version: //p')
     check "dtrack-auditor $ver (-a: upload, then look-up and checks)" \
-        "GET /api/v1/project/lookup, PUT /api/v1/bom, GET /api/v1/project/lookup" "auditor-$ver" 1.0 -- \
+        "GET /api/v1/project/lookup, PUT /api/v1/bom, GET /api/v1/project/lookup, GET /api/v1/violation/project/{uuid}, GET /api/v1/finding/project/{uuid}" "auditor-$ver" 1.0 -- \
         "$VENVS/py3-clients/bin/dtrackauditor" -u "$URL" -k "$KEY" -p "auditor-$ver" -v 1.0 -f "$SBOM" -a
-    check "dtrack-auditor $ver (-a -w: also waits for the token; stopped after 30 s)" \
+    check "dtrack-auditor $ver (-a -w: also waits for the token; 30 s limit)" \
         "PUT /api/v1/bom, then polls GET /api/v1/bom/token/{uuid} every 5 s" "auditor-wait-$ver" 1.0 -- \
         timeout 30 "$VENVS/py3-clients/bin/dtrackauditor" -u "$URL" -k "$KEY" -p "auditor-wait-$ver" \
         -v 1.0 -f "$SBOM" -a -w
