@@ -84,138 +84,9 @@ impl Severity {
     }
 }
 
-/// Triage state of a finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TriageState {
-    /// Being looked at.
-    InTriage,
-    /// Confirmed exploitable.
-    Exploitable,
-    /// Not affected; needs a [`Justification`].
-    NotAffected,
-    /// The match is wrong.
-    FalsePositive,
-    /// Fixed.
-    Resolved,
-}
-
-impl TriageState {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TriageState::InTriage => "in_triage",
-            TriageState::Exploitable => "exploitable",
-            TriageState::NotAffected => "not_affected",
-            TriageState::FalsePositive => "false_positive",
-            TriageState::Resolved => "resolved",
-        }
-    }
-
-    /// The states that close a finding: it no longer counts as risk and is never overdue.
-    pub const CLOSING: [TriageState; 3] = [
-        TriageState::NotAffected,
-        TriageState::FalsePositive,
-        TriageState::Resolved,
-    ];
-
-    /// Whether this state closes the finding (see [`TriageState::CLOSING`]).
-    pub fn is_closing(self) -> bool {
-        Self::CLOSING.contains(&self)
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<TriageState> {
-        Some(match s {
-            "in_triage" => TriageState::InTriage,
-            "exploitable" => TriageState::Exploitable,
-            "not_affected" => TriageState::NotAffected,
-            "false_positive" => TriageState::FalsePositive,
-            "resolved" => TriageState::Resolved,
-            _ => return None,
-        })
-    }
-}
-
-/// Why a finding does not affect the product: the CycloneDX `analysis.justification` values
-/// and the OpenVEX `justification` values (their names do not overlap).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum Justification {
-    // CycloneDX 1.6
-    CodeNotPresent,
-    CodeNotReachable,
-    RequiresConfiguration,
-    RequiresDependency,
-    RequiresEnvironment,
-    ProtectedByCompiler,
-    ProtectedAtRuntime,
-    ProtectedAtPerimeter,
-    ProtectedByMitigatingControl,
-    // OpenVEX 0.2
-    ComponentNotPresent,
-    VulnerableCodeNotPresent,
-    VulnerableCodeNotInExecutePath,
-    VulnerableCodeCannotBeControlledByAdversary,
-    InlineMitigationsAlreadyExist,
-}
-
-impl Justification {
-    const ALL: [Justification; 14] = [
-        Justification::CodeNotPresent,
-        Justification::CodeNotReachable,
-        Justification::RequiresConfiguration,
-        Justification::RequiresDependency,
-        Justification::RequiresEnvironment,
-        Justification::ProtectedByCompiler,
-        Justification::ProtectedAtRuntime,
-        Justification::ProtectedAtPerimeter,
-        Justification::ProtectedByMitigatingControl,
-        Justification::ComponentNotPresent,
-        Justification::VulnerableCodeNotPresent,
-        Justification::VulnerableCodeNotInExecutePath,
-        Justification::VulnerableCodeCannotBeControlledByAdversary,
-        Justification::InlineMitigationsAlreadyExist,
-    ];
-
-    /// The name as the CycloneDX or OpenVEX specification writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Justification::CodeNotPresent => "code_not_present",
-            Justification::CodeNotReachable => "code_not_reachable",
-            Justification::RequiresConfiguration => "requires_configuration",
-            Justification::RequiresDependency => "requires_dependency",
-            Justification::RequiresEnvironment => "requires_environment",
-            Justification::ProtectedByCompiler => "protected_by_compiler",
-            Justification::ProtectedAtRuntime => "protected_at_runtime",
-            Justification::ProtectedAtPerimeter => "protected_at_perimeter",
-            Justification::ProtectedByMitigatingControl => "protected_by_mitigating_control",
-            Justification::ComponentNotPresent => "component_not_present",
-            Justification::VulnerableCodeNotPresent => "vulnerable_code_not_present",
-            Justification::VulnerableCodeNotInExecutePath => "vulnerable_code_not_in_execute_path",
-            Justification::VulnerableCodeCannotBeControlledByAdversary => {
-                "vulnerable_code_cannot_be_controlled_by_adversary"
-            }
-            Justification::InlineMitigationsAlreadyExist => "inline_mitigations_already_exist",
-        }
-    }
-
-    /// Parses a CycloneDX or OpenVEX name.
-    pub fn parse(s: &str) -> Option<Justification> {
-        Self::ALL.into_iter().find(|j| j.as_str() == s)
-    }
-
-    /// Whether the value comes from OpenVEX (otherwise CycloneDX).
-    pub fn is_openvex(self) -> bool {
-        matches!(
-            self,
-            Justification::ComponentNotPresent
-                | Justification::VulnerableCodeNotPresent
-                | Justification::VulnerableCodeNotInExecutePath
-                | Justification::VulnerableCodeCannotBeControlledByAdversary
-                | Justification::InlineMitigationsAlreadyExist
-        )
-    }
-}
+/// Triage states and justifications are the VEX vocabulary itself, so triage, VEX import and
+/// VEX export share one definition.
+pub use bulwark_vex::{Justification, State as TriageState};
 
 /// The identity triage is keyed by.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -312,8 +183,23 @@ impl FindingRow {
     /// Recomputes [`FindingRow::due_at`] and [`FindingRow::overdue`] for `sla` at `now`.
     pub fn apply_sla(&mut self, sla: &Sla, now: OffsetDateTime) {
         self.due_at = sla.due(self.severity, self.first_seen);
-        let closed = self.triage.as_ref().is_some_and(|t| t.state.is_closing());
-        self.overdue = !closed && self.due_at.is_some_and(|due| due < now);
+        self.overdue = !self.is_closed() && self.due_at.is_some_and(|due| due < now);
+    }
+
+    /// Whether triage closed it (see [`TriageState::CLOSING`]).
+    pub fn is_closed(&self) -> bool {
+        self.triage.as_ref().is_some_and(|t| t.state.is_closing())
+    }
+
+    /// Whether it counts as risk at `now`: not closed and not under a running suppression,
+    /// as the risk counts computed in SQL decide.
+    pub fn is_risk(&self, now: OffsetDateTime) -> bool {
+        !self.is_closed()
+            && self
+                .triage
+                .as_ref()
+                .and_then(|t| t.suppressed_until)
+                .is_none_or(|until| until <= now)
     }
 }
 
@@ -414,12 +300,13 @@ fn triage_from_row(row: &AnyRow) -> Result<Option<Triage>> {
     };
     let justification: Option<String> = get(row, "justification")?;
     Ok(Some(Triage {
-        state: TriageState::parse(&state)
-            .ok_or_else(|| StoreError::corrupt("triage.state", &state))?,
+        state: state
+            .parse()
+            .map_err(|_| StoreError::corrupt("triage.state", &state))?,
         justification: justification
             .map(|j| {
-                Justification::parse(&j)
-                    .ok_or_else(|| StoreError::corrupt("triage.justification", &j))
+                j.parse::<Justification>()
+                    .map_err(|_| StoreError::corrupt("triage.justification", &j))
             })
             .transpose()?,
         detail: get(row, "detail")?,
@@ -601,12 +488,9 @@ impl Store {
         let total = if filter.page.offset == 0 {
             0
         } else {
-            // Past the last page: the window count of the first page (offset 0 ends this).
+            // Past the last page: the total from the first row's window count.
             let first = FindingFilter {
-                page: PageRequest {
-                    limit: 1,
-                    offset: 0,
-                },
+                page: PageRequest::FIRST_ROW,
                 ..filter.clone()
             };
             Box::pin(self.list_visible_findings(project_version_id, teams, &first))

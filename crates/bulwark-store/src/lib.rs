@@ -88,6 +88,13 @@ impl PageRequest {
     /// The largest page the store returns, so one request cannot pull a whole table.
     pub const MAX_LIMIT: u32 = 1000;
 
+    /// The first row only: what a listing whose page came back empty asks again, to learn its
+    /// total from the window count (offset 0, so that second look is the last).
+    pub(crate) const FIRST_ROW: PageRequest = PageRequest {
+        limit: 1,
+        offset: 0,
+    };
+
     fn limit(self) -> i64 {
         i64::from(self.limit.clamp(1, Self::MAX_LIMIT))
     }

@@ -295,12 +295,9 @@ impl Store {
             if filter.page.offset == 0 {
                 return Ok((Vec::new(), 0));
             }
-            // Past the last page: the window count of the first page (offset 0 ends this).
+            // Past the last page: the total from the first row's window count.
             let first = ProjectFilter {
-                page: PageRequest {
-                    limit: 1,
-                    offset: 0,
-                },
+                page: PageRequest::FIRST_ROW,
                 ..filter.clone()
             };
             let (_, total) = Box::pin(self.project_page(&first)).await?;
@@ -457,12 +454,9 @@ impl Store {
                     total: 0,
                 });
             }
-            // Past the last page: the window count of the first page (offset 0 ends this).
+            // Past the last page: the total from the first row's window count.
             let first = VersionFilter {
-                page: PageRequest {
-                    limit: 1,
-                    offset: 0,
-                },
+                page: PageRequest::FIRST_ROW,
                 ..filter.clone()
             };
             let total = Box::pin(self.list_project_versions(&first)).await?.total;

@@ -217,7 +217,8 @@ impl Store {
             let state: Option<String> = get(row, "state")?;
             let triage_state = state
                 .map(|s| {
-                    TriageState::parse(&s).ok_or_else(|| StoreError::corrupt("triage.state", &s))
+                    s.parse::<TriageState>()
+                        .map_err(|_| StoreError::corrupt("triage.state", &s))
                 })
                 .transpose()?;
             let first_seen = from_millis("findings.first_seen", get(row, "first_seen")?)?;

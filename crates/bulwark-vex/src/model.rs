@@ -31,6 +31,14 @@ impl State {
         Self::Resolved,
     ];
 
+    /// The states that close a finding: it no longer counts as risk and is never overdue.
+    pub const CLOSING: [Self; 3] = [Self::NotAffected, Self::FalsePositive, Self::Resolved];
+
+    /// Whether this state closes the finding (see [`State::CLOSING`]).
+    pub fn is_closing(self) -> bool {
+        Self::CLOSING.contains(&self)
+    }
+
     /// The snake_case name the server and CycloneDX use (`in_triage`).
     pub const fn as_str(self) -> &'static str {
         match self {

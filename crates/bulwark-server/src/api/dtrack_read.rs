@@ -263,14 +263,6 @@ fn dt_source(id: &str) -> &'static str {
     }
 }
 
-/// Whether Dependency-Track would call this finding suppressed: a suppression that has not
-/// expired, or a triage that closes it (bulwark no longer counts those as risk).
-fn suppressed(f: &FindingRow, now: OffsetDateTime) -> bool {
-    f.triage.as_ref().is_some_and(|t| {
-        t.state.is_closing() || t.suppressed_until.is_some_and(|until| until > now)
-    })
-}
-
 /// A UUID for one of bulwark's own keys (`kind`: component, advisory, violation): name-based
 /// (v5), so the same thing gets the same UUID in every answer.
 fn stable_uuid(kind: &str, key: &str) -> Uuid {
@@ -367,9 +359,10 @@ pub(crate) async fn project_findings(
         .version_findings_all(version.version.id)
         .await?
         .into_iter()
-        .filter(|f| query.suppressed || !suppressed(f, now))
-        .map(|f| {
-            let is_suppressed = suppressed(&f, now);
+        // Dependency-Track's "suppressed" is what bulwark no longer counts as risk.
+        .map(|f| (!f.is_risk(now), f))
+        .filter(|(is_suppressed, _)| query.suppressed || !is_suppressed)
+        .map(|(is_suppressed, f)| {
             let (severity, severity_rank) = dt_severity(f.severity);
             let component = component_of(&f, &project_uuid);
             let vulnerability_uuid = stable_uuid("advisory", &f.identity.finding_id).to_string();
@@ -452,12 +445,12 @@ pub(crate) async fn project_metrics(
         findings_audited: 0,
         findings_unaudited: 0,
         inherited_risk_score: 0.0,
-        first_occurrence: version.version.created_at.unix_timestamp() * 1000,
+        first_occurrence: millis(version.version.created_at),
         last_occurrence: millis(now),
     };
     let mut vulnerable = std::collections::HashSet::new();
     for f in &findings {
-        if suppressed(f, now) {
+        if !f.is_risk(now) {
             m.suppressed += 1;
             continue;
         }
@@ -541,7 +534,7 @@ pub(crate) async fn project_violations(
         .version_findings_all(version.version.id)
         .await?
         .into_iter()
-        .filter(|f| f.severity >= threshold && !suppressed(f, now))
+        .filter(|f| f.severity >= threshold && f.is_risk(now))
         .map(|f| DtPolicyViolation {
             uuid: stable_uuid("violation", &f.id.to_string()).to_string(),
             kind: "SECURITY",

@@ -67,7 +67,7 @@ fn parse_until(value: &str) -> ApiResult<OffsetDateTime> {
 
 impl TriageIn {
     fn change(self) -> ApiResult<TriageChange> {
-        let state = TriageState::parse(&self.state).ok_or_else(|| {
+        let state = self.state.parse::<TriageState>().map_err(|_| {
             ApiError::unprocessable(
                 format!(
                     "invalid `state` `{}` (expected in_triage, exploitable, not_affected, false_positive or resolved)",
@@ -81,7 +81,7 @@ impl TriageIn {
             .as_deref()
             .filter(|j| !j.is_empty())
             .map(|j| {
-                Justification::parse(j).ok_or_else(|| {
+                j.parse::<Justification>().map_err(|_| {
                     ApiError::unprocessable(
                         format!("invalid `justification` `{j}`: not a CycloneDX or OpenVEX justification"),
                         vec![],

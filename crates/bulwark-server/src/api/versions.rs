@@ -169,7 +169,7 @@ pub(crate) async fn findings(
         severities: parse_list("severity", query.severity.as_deref(), Severity::parse)?,
         states: parse_list("state", query.state.as_deref(), |s| match s {
             "untriaged" => Some(StateFilter::Untriaged),
-            other => TriageState::parse(other).map(StateFilter::Is),
+            other => other.parse::<TriageState>().ok().map(StateFilter::Is),
         })?,
         include_suppressed: query.suppressed,
         sort,

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use bulwark_store::{FindingRow, Justification, Scope, TriageChange, TriageState};
+use bulwark_store::{FindingRow, Scope, TriageChange, TriageState};
 use bulwark_vex::{ExportOptions, Statement};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -23,26 +23,6 @@ pub(crate) struct VexQuery {
     format: Option<String>,
 }
 
-fn vex_state(state: TriageState) -> bulwark_vex::State {
-    match state {
-        TriageState::InTriage => bulwark_vex::State::InTriage,
-        TriageState::Exploitable => bulwark_vex::State::Exploitable,
-        TriageState::NotAffected => bulwark_vex::State::NotAffected,
-        TriageState::FalsePositive => bulwark_vex::State::FalsePositive,
-        TriageState::Resolved => bulwark_vex::State::Resolved,
-    }
-}
-
-fn store_state(state: bulwark_vex::State) -> TriageState {
-    match state {
-        bulwark_vex::State::InTriage => TriageState::InTriage,
-        bulwark_vex::State::Exploitable => TriageState::Exploitable,
-        bulwark_vex::State::NotAffected => TriageState::NotAffected,
-        bulwark_vex::State::FalsePositive => TriageState::FalsePositive,
-        bulwark_vex::State::Resolved => TriageState::Resolved,
-    }
-}
-
 fn statement(finding: &FindingRow) -> Statement {
     let triage = finding.triage.as_ref();
     Statement {
@@ -50,10 +30,8 @@ fn statement(finding: &FindingRow) -> Statement {
         aliases: finding.aliases.clone(),
         purl: finding.component_purl.clone(),
         component_name: Some(finding.identity.component_name.clone()),
-        state: triage.map_or(bulwark_vex::State::InTriage, |t| vex_state(t.state)),
-        justification: triage
-            .and_then(|t| t.justification)
-            .and_then(|j| j.as_str().parse::<bulwark_vex::Justification>().ok()),
+        state: triage.map_or(TriageState::InTriage, |t| t.state),
+        justification: triage.and_then(|t| t.justification),
         detail: triage.and_then(|t| t.detail.clone()),
     }
 }
@@ -223,10 +201,8 @@ pub(crate) async fn import(
             });
             continue;
         }
-        let state_value = store_state(statement.state);
-        let justification = statement
-            .justification
-            .and_then(|j| Justification::parse(j.as_str()));
+        let state_value = statement.state;
+        let justification = statement.justification;
         if state_value == TriageState::NotAffected && justification.is_none() {
             warnings.push(format!(
                 "{}: not_affected without a justification; recorded as in_triage with the detail",
