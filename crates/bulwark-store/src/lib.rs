@@ -49,7 +49,9 @@ pub use projects::{
 };
 pub use rematch::FindingChanges;
 pub use remediation::{RemediationRow, Sla};
-pub use snapshots::{IngestSummary, NewComponent, NewFinding, NewSnapshot, SbomFormat, Snapshot};
+pub use snapshots::{
+    Destination, IngestSummary, NewComponent, NewFinding, NewSnapshot, SbomFormat, Snapshot,
+};
 pub use webhooks::{NewWebhook, Webhook};
 
 use error::Context as _;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
@@ -149,45 +150,9 @@ pub(crate) fn version_from_row(row: &AnyRow) -> Result<ProjectVersion> {
 impl Store {
     /// Creates a project and its tags in one transaction.
     pub async fn create_project(&self, new: &NewProject<'_>) -> Result<Project> {
-        if new.name.trim().is_empty() {
-            return Err(StoreError::invalid("project name", "must not be empty"));
-        }
-        let mut tags: Vec<String> = new.tags.iter().map(|t| t.trim().to_owned()).collect();
-        if tags.iter().any(String::is_empty) {
-            return Err(StoreError::invalid("tag", "must not be empty"));
-        }
-        tags.sort();
-        tags.dedup();
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "INSERT INTO projects (name, parent_id, team_id, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING id, name, parent_id, team_id, created_at",
-        )
-        .bind(new.name)
-        .bind(new.parent_id)
-        .bind(new.team_id)
-        .bind(to_millis(now()))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            classify_write(
-                e,
-                "inserting a project",
-                || format!("project {:?} under parent {:?}", new.name, new.parent_id),
-                || format!("parent {:?} or team {:?}", new.parent_id, new.team_id),
-            )
-        })?;
-        let mut project = project_from_row(&row)?;
-        for tag in &tags {
-            sqlx::query("INSERT INTO project_tags (project_id, tag) VALUES ($1, $2)")
-                .bind(project.id)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await
-                .ctx("inserting project tags")?;
-        }
+        let project = insert_project(&mut tx, new).await?;
         tx.commit().await.ctx("committing a project")?;
-        project.tags = tags;
         Ok(project)
     }
 
@@ -347,38 +312,12 @@ impl Store {
         Ok(())
     }
 
-    /// The version `version` of a project, created if new (the upload path's `autoCreate`).
+    /// The version `version` of a project, created if new.
     pub async fn ensure_version(&self, project_id: i64, version: &str) -> Result<ProjectVersion> {
-        if version.trim().is_empty() {
-            return Err(StoreError::invalid("project version", "must not be empty"));
-        }
-        sqlx::query(
-            "INSERT INTO project_versions (project_id, version, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (project_id, version) DO NOTHING",
-        )
-        .bind(project_id)
-        .bind(version)
-        .bind(to_millis(now()))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            classify_write(
-                e,
-                "inserting a project version",
-                || format!("version {version:?}"),
-                || format!("project {project_id}"),
-            )
-        })?;
-        let row = sqlx::query(
-            "SELECT id, project_id, version, created_at FROM project_versions \
-             WHERE project_id = $1 AND version = $2",
-        )
-        .bind(project_id)
-        .bind(version)
-        .fetch_one(&self.pool)
-        .await
-        .ctx("reading a project version")?;
-        version_from_row(&row)
+        let mut tx = self.begin_write().await?;
+        let version = upsert_version(&mut tx, project_id, version).await?;
+        tx.commit().await.ctx("committing a project version")?;
+        Ok(version)
     }
 
     /// Versions of a project, oldest first.
@@ -501,4 +440,110 @@ impl Store {
             total: u64::try_from(total).unwrap_or_default(),
         })
     }
+}
+
+/// Inserts a project and its tags (see [`Store::create_project`]).
+pub(crate) async fn insert_project(
+    tx: &mut AnyConnection,
+    new: &NewProject<'_>,
+) -> Result<Project> {
+    if new.name.trim().is_empty() {
+        return Err(StoreError::invalid("project name", "must not be empty"));
+    }
+    let mut tags: Vec<String> = new.tags.iter().map(|t| t.trim().to_owned()).collect();
+    if tags.iter().any(String::is_empty) {
+        return Err(StoreError::invalid("tag", "must not be empty"));
+    }
+    tags.sort();
+    tags.dedup();
+    let row = sqlx::query(
+        "INSERT INTO projects (name, parent_id, team_id, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id, name, parent_id, team_id, created_at",
+    )
+    .bind(new.name)
+    .bind(new.parent_id)
+    .bind(new.team_id)
+    .bind(to_millis(now()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        classify_write(
+            e,
+            "inserting a project",
+            || format!("project {:?} under parent {:?}", new.name, new.parent_id),
+            || format!("parent {:?} or team {:?}", new.parent_id, new.team_id),
+        )
+    })?;
+    let mut project = project_from_row(&row)?;
+    for tag in &tags {
+        sqlx::query("INSERT INTO project_tags (project_id, tag) VALUES ($1, $2)")
+            .bind(project.id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await
+            .ctx("inserting project tags")?;
+    }
+    project.tags = tags;
+    Ok(project)
+}
+
+/// One project with its tags, read inside a transaction.
+pub(crate) async fn project_in(tx: &mut AnyConnection, id: i64) -> Result<Project> {
+    let row =
+        sqlx::query("SELECT id, name, parent_id, team_id, created_at FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .ctx("reading a project")?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("project {id}"),
+            })?;
+    let mut project = project_from_row(&row)?;
+    project.tags = sqlx::query("SELECT tag FROM project_tags WHERE project_id = $1 ORDER BY tag")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await
+        .ctx("reading project tags")?
+        .iter()
+        .map(|row| get(row, "tag"))
+        .collect::<Result<_>>()?;
+    Ok(project)
+}
+
+/// The version `version` of a project, inserted when new (see [`Store::ensure_version`]).
+pub(crate) async fn upsert_version(
+    tx: &mut AnyConnection,
+    project_id: i64,
+    version: &str,
+) -> Result<ProjectVersion> {
+    if version.trim().is_empty() {
+        return Err(StoreError::invalid("project version", "must not be empty"));
+    }
+    sqlx::query(
+        "INSERT INTO project_versions (project_id, version, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (project_id, version) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(version)
+    .bind(to_millis(now()))
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        classify_write(
+            e,
+            "inserting a project version",
+            || format!("version {version:?}"),
+            || format!("project {project_id}"),
+        )
+    })?;
+    let row = sqlx::query(
+        "SELECT id, project_id, version, created_at FROM project_versions \
+         WHERE project_id = $1 AND version = $2",
+    )
+    .bind(project_id)
+    .bind(version)
+    .fetch_one(&mut *tx)
+    .await
+    .ctx("reading a project version")?;
+    version_from_row(&row)
 }

@@ -12,6 +12,10 @@ use crate::error::{Context as _, Result, StoreError, classify_write};
 use crate::events::{Event, FindingEvent, NewEvent, insert_events};
 use crate::findings::{FindingKind, Severity};
 use crate::portfolio::write_risk_sample;
+use crate::projects::{
+    NewProject, Project, ProjectVersion, insert_project, project_in, upsert_version,
+    version_from_row,
+};
 use crate::{Backend, Binds, Store, from_millis, get, now, to_millis};
 
 /// Rows per multi-row `INSERT`: few round trips, and far below SQLite's (32,766) and
@@ -88,11 +92,30 @@ pub struct NewFinding {
     pub component_ref: String,
 }
 
+/// Where [`Store::ingest_snapshot`] stores a snapshot.
+#[derive(Clone, Copy, Debug)]
+pub enum Destination<'a> {
+    /// An existing project version.
+    Version(i64),
+    /// The version called `version` of an existing project, created when new.
+    VersionOf { project_id: i64, version: &'a str },
+    /// A project created with the snapshot, and its first version: nothing of it is stored
+    /// unless the snapshot is. A project of that name created meanwhile is a
+    /// [`StoreError::Conflict`]; the caller looks it up and retries with
+    /// [`Destination::VersionOf`].
+    NewProject {
+        /// The project to create.
+        project: NewProject<'a>,
+        /// Its version's name.
+        version: &'a str,
+    },
+}
+
 /// Input of [`Store::ingest_snapshot`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewSnapshot {
-    /// The project version it belongs to.
-    pub project_version_id: i64,
+#[derive(Clone, Debug)]
+pub struct NewSnapshot<'a> {
+    /// Where it goes.
+    pub destination: Destination<'a>,
     /// The document's format.
     pub format: SbomFormat,
     /// The original document bytes, stored as uploaded.
@@ -125,6 +148,10 @@ pub struct Snapshot {
 /// What [`Store::ingest_snapshot`] stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IngestSummary {
+    /// The project it was stored in.
+    pub project: Project,
+    /// The project version it was stored in.
+    pub version: ProjectVersion,
     /// The snapshot.
     pub snapshot: Snapshot,
     /// Components stored.
@@ -266,14 +293,15 @@ pub(crate) fn snapshot_from_row(row: &AnyRow) -> Result<Snapshot> {
 }
 
 impl Store {
-    /// Stores a snapshot, its components and its findings in one transaction.
+    /// Stores a snapshot, its components and its findings in one transaction, with the project
+    /// version and project it creates (see [`Destination`]).
     ///
     /// A finding's `first_seen` is the earliest `first_seen` of the same finding identity
     /// (project, id, component name and ecosystem) in any earlier snapshot of the project, or
     /// now. The same transaction records a `snapshot_uploaded` event, a `finding_new` event
     /// per identity the project never had before, and a risk sample of the project. Errors
     /// leave the store unchanged.
-    pub async fn ingest_snapshot(&self, new: &NewSnapshot) -> Result<IngestSummary> {
+    pub async fn ingest_snapshot(&self, new: &NewSnapshot<'_>) -> Result<IngestSummary> {
         // Cheap checks before taking the write lock.
         let refs: HashSet<&str> = new.components.iter().map(|c| c.bom_ref.as_str()).collect();
         if let Some(f) = new
@@ -290,27 +318,43 @@ impl Store {
         let sha256 = hex::encode(Sha256::digest(&new.document));
 
         let mut tx = self.begin_write().await?;
-        let project_id: i64 =
-            match sqlx::query("SELECT project_id FROM project_versions WHERE id = $1")
-                .bind(new.project_version_id)
+        let (project, version) = match new.destination {
+            Destination::Version(id) => {
+                let row = sqlx::query(
+                    "SELECT id, project_id, version, created_at FROM project_versions \
+                     WHERE id = $1",
+                )
+                .bind(id)
                 .fetch_optional(&mut *tx)
                 .await
                 .ctx("reading the project version")?
-            {
-                Some(row) => get(&row, "project_id")?,
-                None => {
-                    return Err(StoreError::NotFound {
-                        what: format!("project version {}", new.project_version_id),
-                    });
-                }
-            };
+                .ok_or_else(|| StoreError::NotFound {
+                    what: format!("project version {id}"),
+                })?;
+                let version = version_from_row(&row)?;
+                (project_in(&mut tx, version.project_id).await?, version)
+            }
+            Destination::VersionOf {
+                project_id,
+                version,
+            } => {
+                let project = project_in(&mut tx, project_id).await?;
+                (project, upsert_version(&mut tx, project_id, version).await?)
+            }
+            Destination::NewProject { project, version } => {
+                let project = insert_project(&mut tx, &project).await?;
+                let version = upsert_version(&mut tx, project.id, version).await?;
+                (project, version)
+            }
+        };
+        let project_id = project.id;
         let row = sqlx::query(
             "INSERT INTO sbom_snapshots \
              (project_version_id, format, sha256, document, uploaded_at, uploaded_by) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              RETURNING id, project_version_id, format, sha256, uploaded_at, uploaded_by",
         )
-        .bind(new.project_version_id)
+        .bind(version.id)
         .bind(new.format.as_str())
         .bind(&sha256)
         .bind(new.document.as_slice())
@@ -430,6 +474,8 @@ impl Store {
         write_risk_sample(&mut tx, project_id, uploaded_at).await?;
         tx.commit().await.ctx("committing a snapshot")?;
         Ok(IngestSummary {
+            project,
+            version,
             snapshot,
             components: new.components.len(),
             findings: new.findings.len(),

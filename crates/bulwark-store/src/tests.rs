@@ -114,6 +114,7 @@ on_both_backends!(
     versions_are_created_once,
     ingest_and_list_findings,
     ingest_error_leaves_nothing,
+    ingest_creates_project_and_version_with_the_snapshot,
     triage_with_audit_trail_carries_over,
     job_lifecycle,
     job_lease_expiry_and_retries,
@@ -456,9 +457,13 @@ fn finding(id: &str, severity: Severity, component_ref: &str) -> NewFinding {
     }
 }
 
-fn snapshot(version: i64, components: Vec<NewComponent>, findings: Vec<NewFinding>) -> NewSnapshot {
+fn snapshot(
+    version: i64,
+    components: Vec<NewComponent>,
+    findings: Vec<NewFinding>,
+) -> NewSnapshot<'static> {
     NewSnapshot {
-        project_version_id: version,
+        destination: Destination::Version(version),
         format: SbomFormat::CycloneDxJson,
         document: br#"{"bomFormat":"CycloneDX"}"#.to_vec(),
         uploaded_by: "ci".to_owned(),
@@ -660,6 +665,65 @@ async fn ingest_error_leaves_nothing(store: &Store) {
         .unwrap();
     assert_eq!(store.count_components(ok.snapshot.id).await.unwrap(), 1200);
     assert_eq!(count(store, "findings").await, 1);
+}
+
+async fn ingest_creates_project_and_version_with_the_snapshot(store: &Store) {
+    let tags = ["gpu".to_owned()];
+    let new_project = |version| Destination::NewProject {
+        project: NewProject {
+            name: "fresh",
+            parent_id: None,
+            team_id: None,
+            tags: &tags,
+        },
+        version,
+    };
+    let duplicate_refs = vec![component("c1", "a", None), component("c1", "b", None)];
+    let mut upload = snapshot(0, duplicate_refs, vec![]);
+    upload.destination = new_project("1");
+    let err = store.ingest_snapshot(&upload).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    for table in [
+        "projects",
+        "project_tags",
+        "project_versions",
+        "sbom_snapshots",
+    ] {
+        assert_eq!(
+            count(store, table).await,
+            0,
+            "{table} after a failed ingest"
+        );
+    }
+
+    upload.components = vec![component("c1", "a", Some("PyPI"))];
+    let first = store.ingest_snapshot(&upload).await.unwrap();
+    assert_eq!(first.project.name, "fresh");
+    assert_eq!(first.project.tags, ["gpu"]);
+    assert_eq!(first.version.version, "1");
+    assert_eq!(first.version.project_id, first.project.id);
+    assert_eq!(first.snapshot.project_version_id, first.version.id);
+
+    // A second creator of the same project loses and stores into the first one's.
+    let err = store.ingest_snapshot(&upload).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    upload.destination = Destination::VersionOf {
+        project_id: first.project.id,
+        version: "2",
+    };
+    let second = store.ingest_snapshot(&upload).await.unwrap();
+    assert_eq!(second.project, first.project);
+    assert_ne!(second.version.id, first.version.id);
+    assert_eq!(count(store, "projects").await, 1);
+
+    upload.destination = Destination::Version(first.version.id);
+    let third = store.ingest_snapshot(&upload).await.unwrap();
+    assert_eq!(third.version, first.version);
+    assert_eq!(count(store, "sbom_snapshots").await, 3);
+
+    upload.destination = Destination::Version(i64::MAX);
+    let err = store.ingest_snapshot(&upload).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
 }
 
 async fn triage_with_audit_trail_carries_over(store: &Store) {

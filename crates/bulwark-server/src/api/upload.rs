@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use bulwark_store::{IngestSummary, NewProject, NewSnapshot, Project, Scope, StoreError};
+use bulwark_store::{Destination, IngestSummary, NewProject, NewSnapshot, Scope, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -110,24 +110,39 @@ pub(crate) async fn store_document(
             .await
             .map_err(|e| ApiError::internal("evaluating the document", &e))??;
 
-    let project = resolve_project(state, caller, target, project_name).await?;
-    let version = state.store.ensure_version(project.id, version_name).await?;
-    let summary: IngestSummary = state
-        .store
-        .ingest_snapshot(&NewSnapshot {
-            project_version_id: version.id,
-            format: evaluated.format,
-            document: document.to_vec(),
-            uploaded_by: caller.actor(),
-            components: evaluated.components,
-            findings: evaluated.findings,
-        })
-        .await?;
-    crate::monitor::announce_new_findings(state, &project, &version, &summary.new_findings).await;
-    crate::monitor::check_policy(state, &project, &version).await;
-    let version = version_out(state, version, None).await?;
+    let mut snapshot = NewSnapshot {
+        destination: resolve_destination(state, caller, target, project_name, version_name).await?,
+        format: evaluated.format,
+        document: document.to_vec(),
+        uploaded_by: caller.actor(),
+        components: evaluated.components,
+        findings: evaluated.findings,
+    };
+    let summary: IngestSummary = match state.store.ingest_snapshot(&snapshot).await {
+        // Another upload created the project first: store into theirs.
+        Err(StoreError::Conflict { .. })
+            if matches!(snapshot.destination, Destination::NewProject { .. }) =>
+        {
+            snapshot.destination =
+                resolve_destination(state, caller, target, project_name, version_name).await?;
+            if matches!(snapshot.destination, Destination::NewProject { .. }) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("project `{project_name}` is being created concurrently; retry"),
+                ));
+            }
+            state.store.ingest_snapshot(&snapshot).await?
+        }
+        other => other?,
+    };
+    let IngestSummary {
+        project, version, ..
+    } = &summary;
+    crate::monitor::announce_new_findings(state, project, version, &summary.new_findings).await;
+    crate::monitor::check_policy(state, project, version).await;
+    let version = version_out(state, version.clone(), None).await?;
     Ok(UploadResult {
-        project: project.into(),
+        project: project.clone().into(),
         version,
         snapshot_id: summary.snapshot.id,
         components: summary.components,
@@ -136,13 +151,15 @@ pub(crate) async fn store_document(
     })
 }
 
-/// The named project (under the named parent), created when allowed and missing.
-async fn resolve_project(
+/// Where the document goes: the named version of the named project (under the named parent),
+/// the project created with the snapshot when it is missing and that is allowed.
+async fn resolve_destination<'a>(
     state: &AppState,
     caller: &Caller,
-    target: &Target<'_>,
-    name: &str,
-) -> ApiResult<Project> {
+    target: &'a Target<'_>,
+    name: &'a str,
+    version: &'a str,
+) -> ApiResult<Destination<'a>> {
     let parent = match target.parent.map(str::trim).filter(|p| !p.is_empty()) {
         Some(parent) => {
             let found = state.store.find_project(None, parent).await?;
@@ -158,43 +175,34 @@ async fn resolve_project(
         None => None,
     };
     let parent_id = parent.as_ref().map(|p| p.id);
-    // Two uploads may race to create the project: the loser finds the winner's.
-    for _ in 0..2 {
-        if let Some(project) = state.store.find_project(parent_id, name).await? {
-            if !caller.can_see(&project) {
-                // Same answer as a missing project that cannot be created: no existence leak.
-                return Err(ApiError::forbidden(format!(
-                    "project `{name}` belongs to another team"
-                )));
-            }
-            return Ok(project);
-        }
-        if !target.auto_create {
-            return Err(ApiError::not_found(format_args!(
-                "project `{name}` (and autoCreate is off)"
+    if let Some(project) = state.store.find_project(parent_id, name).await? {
+        if !caller.can_see(&project) {
+            // Same answer as a missing project that cannot be created: no existence leak.
+            return Err(ApiError::forbidden(format!(
+                "project `{name}` belongs to another team"
             )));
         }
-        let created = state
-            .store
-            .create_project(&NewProject {
-                name,
-                parent_id,
-                team_id: if caller.is_admin() {
-                    parent.as_ref().and_then(|p| p.team_id)
-                } else {
-                    caller.key.team_id
-                },
-                tags: &target.tags,
-            })
-            .await;
-        match created {
-            Ok(project) => return Ok(project),
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(error) => return Err(error.into()),
-        }
+        return Ok(Destination::VersionOf {
+            project_id: project.id,
+            version,
+        });
     }
-    Err(ApiError::new(
-        StatusCode::CONFLICT,
-        format!("project `{name}` is being created concurrently; retry"),
-    ))
+    if !target.auto_create {
+        return Err(ApiError::not_found(format_args!(
+            "project `{name}` (and autoCreate is off)"
+        )));
+    }
+    Ok(Destination::NewProject {
+        project: NewProject {
+            name,
+            parent_id,
+            team_id: if caller.is_admin() {
+                parent.as_ref().and_then(|p| p.team_id)
+            } else {
+                caller.key.team_id
+            },
+            tags: &target.tags,
+        },
+        version,
+    })
 }
