@@ -44,7 +44,8 @@ async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, period: Duration) -> bo
     }
 }
 
-/// Polls the vulnerability database and checks SLAs every `monitor_interval`.
+/// Polls the vulnerability database, checks SLAs and keeps planner statistics (where the
+/// database does not) every `monitor_interval`.
 async fn watch_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     // A database updated while no server ran is noticed at start: each generation is
     // re-evaluated once, whichever process sees it first.
@@ -62,6 +63,14 @@ async fn watch_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         }
         if let Err(error) = check_slas(&state).await {
             tracing::warn!("SLA check failed: {error}");
+        }
+        match state.store.refresh_statistics().await {
+            Ok(tables) if !tables.is_empty() => tracing::info!(
+                "PostgreSQL autovacuum is off: analyzed {}",
+                tables.join(", ")
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!("refreshing planner statistics failed: {error}"),
         }
         if sleep_or_stop(&mut stop, state.config.monitor_interval).await {
             return;

@@ -25,6 +25,7 @@ mod projects;
 mod rematch;
 mod remediation;
 mod snapshots;
+mod statistics;
 mod webhooks;
 
 use std::time::Duration;

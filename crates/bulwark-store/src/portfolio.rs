@@ -262,20 +262,22 @@ impl Store {
             "f.id IS NOT NULL AND {} AND (t.suppressed_until IS NULL OR t.suppressed_until <= $1)",
             open_state_sql("t")
         );
+        // The id list is repeated on `findings`: PostgreSQL does not carry an `IN` list across
+        // the join, and without it plans a scan of every finding (2× slower at 15,000).
+        let ids = placeholders(ids_from, snapshot_ids.len());
         let sql = format!(
             "SELECT s.id AS snapshot_id, s.uploaded_at, v.id AS version_id, v.project_id, \
              v.version, v.created_at AS version_created_at, {}, \
              COUNT(CASE WHEN {risky} AND {} THEN 1 END) AS overdue \
              FROM sbom_snapshots s JOIN project_versions v ON v.id = s.project_version_id \
-             LEFT JOIN findings f ON f.snapshot_id = s.id \
+             LEFT JOIN findings f ON f.snapshot_id = s.id AND f.snapshot_id IN ({ids}) \
              LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
              AND t.component_name = f.component_name \
              AND t.component_ecosystem = f.component_ecosystem \
-             WHERE s.id IN ({}) \
+             WHERE s.id IN ({ids}) \
              GROUP BY s.id, s.uploaded_at, v.id, v.project_id, v.version, v.created_at",
             count_columns_if("f", Some(&risky)),
             Sla::past_due_sql("f", 2),
-            placeholders(ids_from, snapshot_ids.len())
         );
         let now_ms = to_millis(now());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms);

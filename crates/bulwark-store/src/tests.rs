@@ -115,6 +115,7 @@ on_both_backends!(
     ingest_and_list_findings,
     ingest_error_leaves_nothing,
     ingest_creates_project_and_version_with_the_snapshot,
+    statistics_are_refreshed_when_autovacuum_is_off,
     triage_with_audit_trail_carries_over,
     job_lifecycle,
     job_lease_expiry_and_retries,
@@ -724,6 +725,58 @@ async fn ingest_creates_project_and_version_with_the_snapshot(store: &Store) {
     upload.destination = Destination::Version(i64::MAX);
     let err = store.ingest_snapshot(&upload).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+}
+
+async fn statistics_are_refreshed_when_autovacuum_is_off(store: &Store) {
+    let p = project(store, "stats").await;
+    let v = store.ensure_version(p, "1").await.unwrap();
+    let components = (0..300)
+        .map(|i| component(&format!("c{i}"), &format!("pkg{i}"), Some("PyPI")))
+        .collect();
+    store
+        .ingest_snapshot(&snapshot(v.id, components, vec![]))
+        .await
+        .unwrap();
+    let manual = match store.backend() {
+        Backend::Sqlite => false,
+        Backend::Postgres => {
+            let row = sqlx::query("SELECT current_setting('autovacuum') AS on_off")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            get::<String>(&row, "on_off").unwrap() == "off"
+        }
+    };
+    if !manual {
+        assert_eq!(
+            store.refresh_statistics().await.unwrap(),
+            Vec::<&str>::new()
+        );
+        return;
+    }
+    // The inserting connection reports its row counts to the statistics system within about
+    // a second of going idle.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let analyzed = store.refresh_statistics().await.unwrap();
+        if analyzed.contains(&"components") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "components never analyzed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM pg_stat_user_tables \
+         WHERE schemaname = current_schema() AND relname = 'components' \
+         AND last_analyze IS NOT NULL",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    assert_eq!(get::<i64>(&row, "n").unwrap(), 1);
 }
 
 async fn triage_with_audit_trail_carries_over(store: &Store) {
