@@ -10,6 +10,9 @@
 //   BULWARK_E2E_KEY          an admin API key
 //   BULWARK_E2E_SBOM         a CycloneDX JSON SBOM with components the server's vulnerability
 //                            database knows vulnerabilities for
+//   BULWARK_E2E_SBOM_NEXT    the next version of it: testdata/app-v2.cdx.json, whose changes
+//                            the diff step expects (pillow, requests and jinja2 upgraded,
+//                            fastapi added; the pillow and requests findings resolved)
 //   BULWARK_E2E_SCREENSHOTS  directory for the PNGs (created if missing)
 //   BULWARK_CHROMIUM         Chromium executable (default /usr/bin/chromium)
 // Exit code 0 when every step passed, 1 otherwise; the last line is "e2e: N passed, M failed".
@@ -72,7 +75,8 @@ async function main() {
   const sbom = path.resolve(required('BULWARK_E2E_SBOM'));
   const shots = path.resolve(required('BULWARK_E2E_SCREENSHOTS'));
   await mkdir(shots, { recursive: true });
-  const sbomBytes = await readFile(sbom);
+  const sbomNext = path.resolve(required('BULWARK_E2E_SBOM_NEXT'));
+  const sbomNextBytes = await readFile(sbomNext);
   // Downloads that are fed back to the app (the VEX round trip) live here, not among the PNGs.
   const scratch = await mkdtemp(path.join(tmpdir(), 'bulwark-e2e-'));
 
@@ -177,12 +181,12 @@ async function main() {
       await page.evaluate(() => document.activeElement?.blur?.());
       for (const k of keys) await page.keyboard.press(k);
     };
-    const upload = async (version) => {
+    const upload = async (version, file) => {
       await shortcut('g', 'u');
       await heading('Upload an SBOM', 'g u should open the upload page');
       await page.fill('#upload-project', 'e2e-app');
       await page.fill('#upload-version', version);
-      await page.setInputFiles('#upload-file', sbom);
+      await page.setInputFiles('#upload-file', file);
       await page.click('#upload-submit');
       const done = page.locator('#upload-done');
       const error = page.locator('#upload-result .error');
@@ -466,8 +470,8 @@ async function main() {
       },
     );
 
-    await step('uploaded-again', 'uploading the same SBOM as 1.1.0 works', async () => {
-      await upload('1.1.0');
+    await step('uploaded-again', 'uploading the next SBOM as 1.1.0 works', async () => {
+      await upload('1.1.0', sbomNext);
       await openVersionFromResult('1.1.0');
       await eventually(
         async () => (await findingRows().count()) > 0,
@@ -517,8 +521,8 @@ async function main() {
         const file = await download.path();
         const bytes = await readFile(file);
         expect(
-          bytes.equals(sbomBytes),
-          `the downloaded SBOM (${bytes.length} bytes) should be the uploaded document (${sbomBytes.length} bytes)`,
+          bytes.equals(sbomNextBytes),
+          `the downloaded SBOM (${bytes.length} bytes) should be the uploaded document (${sbomNextBytes.length} bytes)`,
         );
       },
     );
@@ -541,21 +545,33 @@ async function main() {
         /#\/diff\?from=\d+&to=\d+/.test(page.url()),
         `the address should be #/diff?from=A&to=B, is ${page.url()}`,
       );
-      for (const [id, title] of [
-        ['diff-new', 'New findings'],
-        ['diff-resolved', 'Resolved findings'],
-        ['diff-added', 'Added components'],
-        ['diff-removed', 'Removed components'],
-        ['diff-upgraded', 'Upgraded components'],
-        ['diff-downgraded', 'Downgraded components'],
+      for (const [id, title, count] of [
+        ['diff-new', 'New findings', 0],
+        ['diff-resolved', 'Resolved findings', 2],
+        ['diff-added', 'Added components', 1],
+        ['diff-removed', 'Removed components', 0],
+        ['diff-upgraded', 'Upgraded components', 3],
+        ['diff-downgraded', 'Downgraded components', 0],
       ]) {
         const shown = await text(page.locator(`#${id}`));
-        // The same SBOM twice: nothing may have changed.
         expect(
-          shown === `${title} (0)`,
-          `the diff heading should read "${title} (0)" for one SBOM uploaded twice, reads "${shown}"`,
+          shown === `${title} (${count})`,
+          `the diff heading should read "${title} (${count})", reads "${shown}"`,
         );
       }
+      const section = (key) => page.locator(`section[data-diff="${key}"]`);
+      const pillow = await text(section('upgraded').locator('tr:has(th:text-is("pillow"))'));
+      expect(
+        pillow.includes('10.0.0') && pillow.includes('10.3.0'),
+        `the upgraded table should show pillow 10.0.0 → 10.3.0, shows "${pillow}"`,
+      );
+      const added = await text(section('added').locator('tbody'));
+      expect(added.includes('fastapi'), `the added table should list fastapi, shows "${added}"`);
+      const resolved = await text(section('resolved').locator('tbody'));
+      expect(
+        resolved.includes('PYSEC-2023-74') && resolved.includes('PYSEC-2023-175'),
+        `the resolved findings should be the requests and pillow advisories, shows "${resolved}"`,
+      );
     });
 
     await step(

@@ -48,6 +48,7 @@ async fn web_ui_in_chromium() {
 
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots");
     let sbom = crate_dir.join("testdata/app-v1.cdx.json");
+    let sbom_next = crate_dir.join("testdata/app-v2.cdx.json");
     let script = e2e.join("ui.mjs");
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -55,6 +56,7 @@ async fn web_ui_in_chromium() {
             .env("BULWARK_E2E_URL", &url)
             .env("BULWARK_E2E_KEY", KEY)
             .env("BULWARK_E2E_SBOM", &sbom)
+            .env("BULWARK_E2E_SBOM_NEXT", &sbom_next)
             .env("BULWARK_E2E_SCREENSHOTS", &screenshots)
             .output()
     })
