@@ -118,18 +118,15 @@ pub(crate) async fn store_document(
         components: evaluated.components,
         findings: evaluated.findings,
     };
+    let creates_project = |s: &NewSnapshot| matches!(s.destination, Destination::NewProject { .. });
     let summary: IngestSummary = match state.store.ingest_snapshot(&snapshot).await {
-        // Another upload created the project first: store into theirs.
-        Err(StoreError::Conflict { .. })
-            if matches!(snapshot.destination, Destination::NewProject { .. }) =>
-        {
+        // Another upload created the project first: store into theirs. (If there is still no
+        // such project, the conflict was something else, and is the answer.)
+        Err(error @ StoreError::Conflict { .. }) if creates_project(&snapshot) => {
             snapshot.destination =
                 resolve_destination(state, caller, target, project_name, version_name).await?;
-            if matches!(snapshot.destination, Destination::NewProject { .. }) {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    format!("project `{project_name}` is being created concurrently; retry"),
-                ));
+            if creates_project(&snapshot) {
+                return Err(error.into());
             }
             state.store.ingest_snapshot(&snapshot).await?
         }
