@@ -371,10 +371,13 @@ async function main() {
     await step('triage-dialog', 'a finding opens in the triage dialog', async () => {
       await page.click('#versions-table tr[data-version="1.0.0"] a');
       await heading('e2e-app 1.0.0', 'the version page of 1.0.0 should open');
+      // A gradio finding: gradio stays in 1.1.0 (app-v2), so the triage can carry over.
       const untriagedRow = page
-        .locator('#findings-table tbody tr[data-finding-id]:has(.state[data-state="untriaged"])')
+        .locator(
+          '#findings-table tbody tr[data-finding-id][data-component="gradio"]:has(.state[data-state="untriaged"])',
+        )
         .first();
-      await visible(untriagedRow, 'an untriaged finding should be listed');
+      await visible(untriagedRow, 'an untriaged gradio finding should be listed');
       triaged = {
         id: await untriagedRow.getAttribute('data-finding-id'),
         finding: await untriagedRow.getAttribute('data-finding'),

@@ -1,7 +1,8 @@
 //! The web UI in a real headless Chromium: starts the server in-process on loopback (SQLite,
 //! the example vulnerability database) and runs `e2e/ui.mjs` (playwright-core) against it,
-//! which logs in, uploads an SBOM, triages a finding and checks the dashboard, carry-over,
-//! diff and VEX round trip, saving a screenshot per step.
+//! which logs in, uploads an SBOM, triages a finding, checks the dashboard, uploads the next
+//! version (`testdata/app-v2.cdx.json`) and checks carry-over, the diff and the VEX round trip,
+//! saving a screenshot per step.
 //!
 //! Runs when `BULWARK_E2E=1` (`.ci/run` sets it after installing Debian's `chromium` and
 //! running `npm ci` in `crates/bulwark-server/e2e`); then a missing Chromium or Node.js fails

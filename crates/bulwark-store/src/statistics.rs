@@ -21,21 +21,29 @@ const TABLES: &[&str] = &[
 ];
 
 impl Store {
-    /// On PostgreSQL with autovacuum off, analyzes the store's tables that autovacuum would
-    /// have analyzed by now: those changed by more than `autovacuum_analyze_threshold` rows plus
-    /// `autovacuum_analyze_scale_factor` of their size since their last analysis. Returns the
-    /// tables analyzed; with autovacuum on, and on SQLite, none.
+    /// On PostgreSQL, analyzes the store's tables that autovacuum would have analyzed by now
+    /// had it been on (server-wide, or for the table: `autovacuum_enabled = false`): those
+    /// changed by more than `autovacuum_analyze_threshold` rows plus
+    /// `autovacuum_analyze_scale_factor` of their size (the server-wide settings) since their
+    /// last analysis. Returns the tables analyzed; where autovacuum runs, and on SQLite, none.
     pub async fn refresh_statistics(&self) -> Result<Vec<&'static str>> {
         if self.backend != Backend::Postgres {
             return Ok(Vec::new());
         }
+        // Only tables this role owns: ANALYZE skips others with a warning, and they would be
+        // found stale again on every tick.
         let stale = sqlx::query(
-            "SELECT relname::text AS name FROM pg_stat_user_tables \
-             WHERE schemaname = current_schema() \
-             AND current_setting('autovacuum') = 'off' \
-             AND n_mod_since_analyze > \
+            "SELECT s.relname::text AS name FROM pg_stat_user_tables s \
+             JOIN pg_class c ON c.oid = s.relid \
+             WHERE s.schemaname = current_schema() \
+             AND pg_has_role(current_user, c.relowner, 'USAGE') \
+             AND (current_setting('autovacuum') = 'off' OR EXISTS ( \
+                 SELECT 1 FROM unnest(c.reloptions) AS o(option) \
+                 WHERE lower(o.option) IN ('autovacuum_enabled=false', \
+                     'autovacuum_enabled=off', 'autovacuum_enabled=no', 'autovacuum_enabled=0'))) \
+             AND s.n_mod_since_analyze > \
                  current_setting('autovacuum_analyze_threshold')::float8 \
-                 + current_setting('autovacuum_analyze_scale_factor')::float8 * n_live_tup",
+                 + current_setting('autovacuum_analyze_scale_factor')::float8 * s.n_live_tup",
         )
         .fetch_all(&self.pool)
         .await
