@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use bulwark_store::{Sla, Store, StoreError};
 use tokio::net::TcpListener;
 
@@ -149,6 +150,13 @@ pub async fn serve(
         .workers
         .then(|| monitor::spawn(server.state.clone(), stop_rx));
     let app = router(&server).into_make_service_with_connect_info::<SocketAddr>();
+    // Responses leave in one write each; without Nagle's delay a small one is not held back
+    // waiting for the client's acknowledgement of the previous.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {error}");
+        }
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
