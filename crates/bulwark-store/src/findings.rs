@@ -262,12 +262,11 @@ const TRIAGE_COLUMNS: &str =
 /// The columns [`finding_from_row`] reads, for every query that returns [`FindingRow`]s.
 pub(crate) const FINDING_COLUMNS: &str = "f.id, f.project_id, f.finding_id, f.component_name, \
      f.component_ecosystem, f.kind, f.aliases, f.severity, f.title, f.component_id, \
-     f.first_seen, c.version AS component_version, c.purl AS component_purl, \
+     f.first_seen, f.component_version, f.component_purl, \
      t.state, t.justification, t.detail, t.suppressed_until, t.updated_at, t.updated_by";
 
-/// Findings `f` with their component `c` and their identity's triage `t` (if any).
+/// Findings `f` with their identity's triage `t` (if any).
 pub(crate) const FINDING_FROM: &str = "FROM findings f \
-     JOIN components c ON c.id = f.component_id \
      LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
      AND t.component_name = f.component_name \
      AND t.component_ecosystem = f.component_ecosystem";

@@ -200,7 +200,7 @@ pub(crate) async fn insert_findings(
         let mut sql = String::from(
             "INSERT INTO findings (snapshot_id, project_id, first_seen, component_id, \
              finding_id, kind, aliases, severity, severity_rank, title, component_name, \
-             component_ecosystem) SELECT ",
+             component_ecosystem, component_version, component_purl) SELECT ",
         );
         binds.push(&mut sql);
         sql.push_str(", ");
@@ -214,7 +214,9 @@ pub(crate) async fn insert_findings(
         binds.push(&mut sql);
         sql.push_str(
             "), v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
-             v.column8, v.column9 FROM (VALUES ",
+             v.column8, v.column9, \
+             (SELECT c.version FROM components c WHERE c.id = v.column1), \
+             (SELECT c.purl FROM components c WHERE c.id = v.column1) FROM (VALUES ",
         );
         for i in 0..chunk.len() {
             if i > 0 {
@@ -222,6 +224,8 @@ pub(crate) async fn insert_findings(
             }
             binds.push_tuple(&mut sql, 9);
         }
+        // The component's version and purl are copied from its row (migration 0003), by
+        // subqueries rather than a join, which would reorder the rows and so their ids.
         sql.push_str(") AS v");
         sql.push_str(
             " RETURNING finding_id, component_name, component_ecosystem, severity, title, \
