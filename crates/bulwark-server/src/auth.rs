@@ -1,7 +1,7 @@
 //! Who is calling: the API key of a request, its scopes, and which projects it may see.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
@@ -52,8 +52,13 @@ enum Cached {
 }
 
 impl KeyCache {
+    /// The entries; a panic elsewhere while holding them leaves nothing half-updated here.
+    fn entries(&self) -> MutexGuard<'_, HashMap<[u8; 32], CachedKey>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn get(&self, digest: &[u8; 32], now: Instant) -> Cached {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries();
         let Some(entry) = entries.get_mut(digest) else {
             return Cached::Miss;
         };
@@ -69,7 +74,7 @@ impl KeyCache {
     }
 
     fn put(&self, digest: [u8; 32], key: ApiKey, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries();
         if entries.len() > 10_000 {
             entries.retain(|_, entry| now.saturating_duration_since(entry.at) < CACHE_TTL);
         }
@@ -83,23 +88,19 @@ impl KeyCache {
 
     /// A refresh failed for want of the store: let a later request try again.
     fn refresh_failed(&self, digest: &[u8; 32]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries();
         if let Some(entry) = entries.get_mut(digest) {
             entry.refreshing = false;
         }
     }
 
     fn remove(&self, digest: &[u8; 32]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(digest);
+        self.entries().remove(digest);
     }
 
     /// Forgets every cached key (after a revocation).
     pub(crate) fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.entries().clear();
     }
 }
 

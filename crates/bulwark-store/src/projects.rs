@@ -158,17 +158,8 @@ impl Store {
 
     /// One project by id.
     pub async fn get_project(&self, id: i64) -> Result<Option<Project>> {
-        let row = sqlx::query(
-            "SELECT id, name, parent_id, team_id, created_at FROM projects WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .ctx("reading a project")?;
-        let Some(row) = row else { return Ok(None) };
-        let mut projects = vec![project_from_row(&row)?];
-        self.load_tags(&mut projects).await?;
-        Ok(projects.pop())
+        let mut conn = self.pool.acquire().await.ctx("reading a project")?;
+        project_by_id(&mut conn, id).await
     }
 
     /// The project called `name` under `parent_id` (`None`: top level).
@@ -285,31 +276,8 @@ impl Store {
     }
 
     async fn load_tags(&self, projects: &mut [Project]) -> Result<()> {
-        if projects.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "SELECT project_id, tag FROM project_tags WHERE project_id IN ({}) ORDER BY tag",
-            placeholders(1, projects.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for p in projects.iter() {
-            query = query.bind(p.id);
-        }
-        let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-        for row in query
-            .fetch_all(&self.pool)
-            .await
-            .ctx("reading project tags")?
-        {
-            tags.entry(get(&row, "project_id")?)
-                .or_default()
-                .push(get(&row, "tag")?);
-        }
-        for p in projects {
-            p.tags = tags.remove(&p.id).unwrap_or_default();
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await.ctx("reading project tags")?;
+        load_tags(&mut conn, projects).await
     }
 
     /// The version `version` of a project, created if new.
@@ -487,27 +455,47 @@ pub(crate) async fn insert_project(
     Ok(project)
 }
 
-/// One project with its tags, read inside a transaction.
-pub(crate) async fn project_in(tx: &mut AnyConnection, id: i64) -> Result<Project> {
+/// One project with its tags (on any connection, a transaction's included).
+pub(crate) async fn project_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Project>> {
     let row =
         sqlx::query("SELECT id, name, parent_id, team_id, created_at FROM projects WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
-            .ctx("reading a project")?
-            .ok_or_else(|| StoreError::NotFound {
-                what: format!("project {id}"),
-            })?;
-    let mut project = project_from_row(&row)?;
-    project.tags = sqlx::query("SELECT tag FROM project_tags WHERE project_id = $1 ORDER BY tag")
-        .bind(id)
-        .fetch_all(&mut *tx)
+            .ctx("reading a project")?;
+    let Some(row) = row else { return Ok(None) };
+    let mut projects = vec![project_from_row(&row)?];
+    load_tags(conn, &mut projects).await?;
+    Ok(projects.pop())
+}
+
+/// Fills in the tags of `projects` with one query.
+async fn load_tags(conn: &mut AnyConnection, projects: &mut [Project]) -> Result<()> {
+    if projects.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT project_id, tag FROM project_tags WHERE project_id IN ({}) ORDER BY tag",
+        placeholders(1, projects.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for p in projects.iter() {
+        query = query.bind(p.id);
+    }
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in query
+        .fetch_all(&mut *conn)
         .await
         .ctx("reading project tags")?
-        .iter()
-        .map(|row| get(row, "tag"))
-        .collect::<Result<_>>()?;
-    Ok(project)
+    {
+        tags.entry(get(&row, "project_id")?)
+            .or_default()
+            .push(get(&row, "tag")?);
+    }
+    for p in projects {
+        p.tags = tags.remove(&p.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// The version `version` of a project, inserted when new (see [`Store::ensure_version`]).

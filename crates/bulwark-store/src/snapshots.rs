@@ -13,7 +13,7 @@ use crate::events::{Event, FindingEvent, NewEvent, insert_events};
 use crate::findings::{FindingKind, Severity};
 use crate::portfolio::write_risk_sample;
 use crate::projects::{
-    NewProject, Project, ProjectVersion, insert_project, project_in, upsert_version,
+    NewProject, Project, ProjectVersion, insert_project, project_by_id, upsert_version,
     version_from_row,
 };
 use crate::{Backend, Binds, Store, from_millis, get, now, to_millis};
@@ -93,12 +93,17 @@ pub struct NewFinding {
 }
 
 /// Where [`Store::ingest_snapshot`] stores a snapshot.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Destination<'a> {
     /// An existing project version.
     Version(i64),
     /// The version called `version` of an existing project, created when new.
-    VersionOf { project_id: i64, version: &'a str },
+    VersionOf {
+        /// The project, as the caller found it (not read again).
+        project: Project,
+        /// The version's name.
+        version: &'a str,
+    },
     /// A project created with the snapshot, and its first version: nothing of it is stored
     /// unless the snapshot is. A project of that name created meanwhile is a
     /// [`StoreError::Conflict`]; the caller looks it up and retries with
@@ -322,8 +327,8 @@ impl Store {
         let sha256 = hex::encode(Sha256::digest(&new.document));
 
         let mut tx = self.begin_write().await?;
-        let (project, version) = match new.destination {
-            Destination::Version(id) => {
+        let (project, version) = match &new.destination {
+            &Destination::Version(id) => {
                 let row = sqlx::query(
                     "SELECT id, project_id, version, created_at FROM project_versions \
                      WHERE id = $1",
@@ -336,17 +341,19 @@ impl Store {
                     what: format!("project version {id}"),
                 })?;
                 let version = version_from_row(&row)?;
-                (project_in(&mut tx, version.project_id).await?, version)
+                let project = project_by_id(&mut tx, version.project_id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        what: format!("project {}", version.project_id),
+                    })?;
+                (project, version)
             }
-            Destination::VersionOf {
-                project_id,
-                version,
-            } => {
-                let project = project_in(&mut tx, project_id).await?;
-                (project, upsert_version(&mut tx, project_id, version).await?)
-            }
+            Destination::VersionOf { project, version } => (
+                project.clone(),
+                upsert_version(&mut tx, project.id, version).await?,
+            ),
             Destination::NewProject { project, version } => {
-                let project = insert_project(&mut tx, &project).await?;
+                let project = insert_project(&mut tx, project).await?;
                 let version = upsert_version(&mut tx, project.id, version).await?;
                 (project, version)
             }

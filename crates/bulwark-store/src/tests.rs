@@ -709,7 +709,7 @@ async fn ingest_creates_project_and_version_with_the_snapshot(store: &Store) {
     let err = store.ingest_snapshot(&upload).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
     upload.destination = Destination::VersionOf {
-        project_id: first.project.id,
+        project: first.project.clone(),
         version: "2",
     };
     let second = store.ingest_snapshot(&upload).await.unwrap();

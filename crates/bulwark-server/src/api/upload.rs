@@ -179,10 +179,7 @@ async fn resolve_destination<'a>(
                 "project `{name}` belongs to another team"
             )));
         }
-        return Ok(Destination::VersionOf {
-            project_id: project.id,
-            version,
-        });
+        return Ok(Destination::VersionOf { project, version });
     }
     if !target.auto_create {
         return Err(ApiError::not_found(format_args!(
